@@ -1,0 +1,10 @@
+"""apmseed: realistic, deterministic synthetic APM data in PostgreSQL, shaped like Instana's REST API."""
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("apmseed")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
+    __version__ = "0.0.0+local"
+
+LATEST_DATASET_VERSION = "1.0.0"

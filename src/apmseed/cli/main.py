@@ -1,0 +1,302 @@
+"""The `apmseed` command line. Every command is a thin layer over the library; errors are one line."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+import orjson
+import psycopg
+import sqlalchemy as sa
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from apmseed import __version__, db, profiles, seeding, timeutil, versioning
+from apmseed.errors import ApmseedError
+from apmseed.exporters.jsonl import JsonlExporter
+from apmseed.exporters.run import run_export
+from apmseed.exporters.snapshot import DATASETS
+from apmseed.progress import Reporter
+
+stdout = Console(highlight=False, soft_wrap=True)
+QUICKSTART_DB = "apmseed_quickstart"
+
+
+class ApmseedGroup(click.Group):
+    """Turns every user-fixable failure into `Error: <problem> (<fix>)` and a non-zero exit."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ApmseedError as err:
+            raise click.ClickException(str(err)) from None
+        except OperationalError as err:
+            raise click.ClickException(str(db.describe_db_error(err, "the database"))) from None
+        except (DBAPIError, psycopg.Error) as err:
+            orig = getattr(err, "orig", None) or err
+            first = str(orig).strip().splitlines()[0]
+            raise click.ClickException(f"the database rejected the operation: {first}"
+                                       " (nothing was committed)") from None
+        except KeyboardInterrupt:
+            click.echo("interrupted: nothing was committed", err=True)
+            sys.exit(130)
+
+
+def database_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    @click.option("--database-url", envvar="APMSEED_DATABASE_URL", metavar="URL",
+                  help="PostgreSQL >= 14 URL [env: APMSEED_DATABASE_URL]; default: the embedded server.")
+    @click.option("--data-dir", type=click.Path(path_type=Path), envvar="APMSEED_DATA_DIR",
+                  help="Data directory of the embedded PostgreSQL [env: APMSEED_DATA_DIR].")
+    @click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
+    @functools.wraps(func)
+    def wrapper(*args: Any, database_url: str | None, data_dir: Path | None, quiet: bool, **kw: Any) -> Any:
+        url = db.resolve_url(database_url, data_dir)
+        engine = db.create_engine(url)
+        try:
+            return func(*args, engine=engine, reporter=Reporter(not quiet), **kw)
+        finally:
+            engine.dispose()
+
+    return wrapper
+
+
+@click.group(cls=ApmseedGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="apmseed",
+                      message="%(prog)s %(version)s (dataset " + versioning.latest_version() + ")")
+def cli() -> None:
+    """Fill PostgreSQL with realistic, deterministic synthetic APM data shaped like Instana's REST API,
+    upgrade it across dataset versions, and export consistent snapshots.
+
+    \b
+    Quick start:   apmseed quickstart
+    Seed:          apmseed seed --profile small --seed 42 --end-time 2025-11-20T15:00:00Z
+    Export:        apmseed export jsonl ./out
+    Check export:  apmseed validate ./out
+    """
+
+
+def profile_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    for name in reversed(profiles.OVERRIDES):
+        func = click.option(f"--{name}", type=int, default=None,
+                            help=f"Override the profile's {name}.")(func)
+    return func
+
+
+def summary_table(title: str, counts: dict[str, int]) -> Table:
+    table = Table(title=title, show_header=True, header_style="bold")
+    table.add_column("table")
+    table.add_column("rows", justify="right")
+    for name, count in counts.items():
+        table.add_row(name, f"{count:,}")
+    return table
+
+
+@cli.command()
+@click.option("--profile", "profile_name", default="small", show_default=True,
+              help=f"Dataset size: {', '.join(profiles.PROFILES)}.")
+@profile_options
+@click.option("--seed", "seed_value", type=click.IntRange(0, 2**31 - 1), default=42, show_default=True,
+              help="Random seed; with the same options and --end-time the data is identical.")
+@click.option("--end-time", help="End of the data window, ISO 8601 (default: now, floored to the minute).")
+@click.option("--dataset-version", help="Dataset version to seed (default: the latest).")
+@click.option("--reset", is_flag=True, help="Replace the data the database already holds.")
+@click.option("--json", "as_json", is_flag=True, help="Print a machine-readable summary.")
+@database_options
+def seed(engine: sa.Engine, reporter: Reporter, profile_name: str, seed_value: int, end_time: str | None,
+         dataset_version: str | None, reset: bool, as_json: bool, **overrides: int | None) -> None:
+    """Seed the database with one dataset (one transaction: all or nothing)."""
+    profile = profiles.resolve(profile_name, overrides)
+    end_ms = timeutil.parse_end_time(end_time)
+    if dataset_version:
+        versioning.check_version(dataset_version)
+    result = _seed(engine, reporter, profile, seed_value, end_ms, reset, dataset_version)
+    _print_seed(result, as_json)
+
+
+def _seed(engine: sa.Engine, reporter: Reporter, profile: profiles.Profile, seed_value: int, end_ms: int,
+          reset: bool, dataset_version: str | None = None) -> seeding.SeedResult:
+    with db.connect(engine) as conn, reporter.running(), conn.begin():
+        return seeding.seed(conn, profile, seed_value, end_ms, reporter, reset=reset,
+                            dataset_version=dataset_version)
+
+
+def _print_seed(result: seeding.SeedResult, as_json: bool) -> None:
+    if as_json:
+        click.echo(orjson.dumps({"datasetVersion": result.dataset_version, "seed": result.seed,
+                                 "endTime": timeutil.iso(result.end_ms), "profile": result.profile.options(),
+                                 "counts": result.counts}, option=orjson.OPT_SORT_KEYS).decode())
+        return
+    stdout.print(summary_table(
+        f"apmseed {result.dataset_version} - profile {result.profile.name}, seed {result.seed}, "
+        f"window ending {timeutil.iso(result.end_ms)}", result.counts))
+
+
+@cli.group()
+def export() -> None:
+    """Export one consistent snapshot of the database."""
+
+
+@export.command("jsonl")
+@click.argument("directory", type=click.Path(path_type=Path))
+@click.option("--datasets", help=f"Comma-separated subset of: {', '.join(DATASETS)}.")
+@click.option("--json", "as_json", is_flag=True, help="Print the manifest as JSON.")
+@database_options
+def export_jsonl(engine: sa.Engine, reporter: Reporter, directory: Path, datasets: str | None,
+                 as_json: bool) -> None:
+    """Write one Instana-shaped JSONL file per dataset and a manifest.json to DIRECTORY."""
+    chosen = _parse_datasets(datasets)
+    with reporter.running():
+        manifest = run_export(engine, JsonlExporter(directory), reporter, chosen)
+    _print_manifest(manifest, directory, as_json)
+
+
+def _parse_datasets(value: str | None) -> list[str] | None:
+    if not value:
+        return None
+    chosen = [d.strip() for d in value.split(",") if d.strip()]
+    unknown = [d for d in chosen if d not in DATASETS]
+    if unknown:
+        raise ApmseedError(f"unknown dataset(s): {', '.join(unknown)}", f"use any of: {', '.join(DATASETS)}")
+    return chosen
+
+
+def _print_manifest(manifest: dict[str, Any], directory: Path, as_json: bool) -> None:
+    if as_json:
+        click.echo(orjson.dumps(manifest, option=orjson.OPT_SORT_KEYS).decode())
+        return
+    counts = {name: meta["records"] for name, meta in manifest["files"].items()}
+    stdout.print(summary_table(f"exported dataset {manifest['datasetVersion']} to {directory}", counts))
+
+
+@cli.command()
+@click.argument("directory", type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print violations as JSON.")
+def validate(directory: Path, as_json: bool) -> None:
+    """Check an export directory: JSON, schemas, cross-file references, time windows, manifest."""
+    from apmseed.validation import validate_export
+
+    violations = validate_export(directory)
+    if as_json:
+        click.echo(orjson.dumps({"ok": not violations, "violations": [str(v) for v in violations]}).decode())
+    else:
+        for v in violations:
+            click.echo(str(v))
+    if violations:
+        raise click.ClickException(f"{len(violations)} violation(s) in {directory}")
+    if not as_json:
+        click.echo(f"{directory}: valid")
+
+
+@cli.group("db")
+def db_group() -> None:
+    """Schema versions: each dataset version is an Alembic revision."""
+
+
+def _migrate(engine: sa.Engine, action: Callable[[sa.Connection], None]) -> str | None:
+    with db.connect(engine) as conn, conn.begin():
+        action(conn)
+        return versioning.current_version(conn)
+
+
+@db_group.command("upgrade")
+@click.argument("version", required=False)
+@database_options
+def db_upgrade(engine: sa.Engine, reporter: Reporter, version: str | None) -> None:
+    """Upgrade the schema to VERSION (default: the latest)."""
+    target = versioning.check_version(version or versioning.latest_version())
+    now = _migrate(engine, lambda conn: versioning.upgrade(conn, target))
+    click.echo(f"database at dataset version {now}")
+
+
+@db_group.command("downgrade")
+@click.argument("version")
+@database_options
+def db_downgrade(engine: sa.Engine, reporter: Reporter, version: str) -> None:
+    """Downgrade the schema to VERSION (`base` removes every apmseed table)."""
+    now = _migrate(engine, lambda conn: versioning.downgrade(conn, version))
+    click.echo(f"database at dataset version {now or 'base (empty)'}")
+
+
+@db_group.command("current")
+@database_options
+def db_current(engine: sa.Engine, reporter: Reporter) -> None:
+    """Show the dataset version, seed and options the database holds."""
+    with db.connect(engine) as conn:
+        version = versioning.current_version(conn)
+        info = seeding.dataset_info(conn) if version else None
+    if version is None:
+        click.echo("no apmseed schema (run `apmseed db upgrade` or `apmseed seed`)")
+        return
+    click.echo(f"schema revision {version}")
+    if info:
+        click.echo(f"dataset {info['dataset_version']}, seed {info['seed']}, "
+                   f"end time {timeutil.iso(info['end_time_ms'])}, profile {info['options'].get('name')}")
+    else:
+        click.echo("no data seeded")
+
+
+@db_group.command("history")
+def db_history() -> None:
+    """List the dataset versions, oldest first."""
+    for rev in reversed(list(versioning.script_directory().walk_revisions())):
+        click.echo(f"{rev.revision}  {(rev.doc or '').splitlines()[0]}")
+
+
+@cli.command()
+@click.option("--out", type=click.Path(path_type=Path), default=Path("apmseed-out"), show_default=True,
+              help="Export directory.")
+@click.option("--seed", "seed_value", type=click.IntRange(0, 2**31 - 1), default=42, show_default=True)
+@click.option("--end-time", help="End of the data window, ISO 8601 (default: now).")
+@click.option("--data-dir", type=click.Path(path_type=Path), envvar="APMSEED_DATA_DIR",
+              help="Data directory of the embedded PostgreSQL.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
+def quickstart(out: Path, seed_value: int, end_time: str | None, data_dir: Path | None, quiet: bool) -> None:
+    """Seed the `small` profile into the embedded PostgreSQL (database `apmseed_quickstart`, replaced on
+    every run) and export it as JSONL."""
+    from apmseed import embedded
+
+    reporter = Reporter(not quiet)
+    end_ms = timeutil.parse_end_time(end_time)
+    server_url = embedded.start(data_dir or embedded.default_data_dir())
+    _ensure_database(server_url, QUICKSTART_DB)
+    engine = db.create_engine(str(sa.make_url(server_url).set(database=QUICKSTART_DB)))
+    try:
+        result = _seed(engine, reporter, profiles.resolve("small", {}), seed_value, end_ms, reset=True)
+        with reporter.running():
+            manifest = run_export(engine, JsonlExporter(out), reporter)
+    finally:
+        engine.dispose()
+    _print_seed(result, as_json=False)
+    total = sum(meta["records"] for meta in manifest["files"].values())
+    stdout.print(f"exported {total:,} records in {len(manifest['files'])} files to {out}/ "
+                 f"(check them with: apmseed validate {out})")
+
+
+def _ensure_database(server_url: str, name: str) -> None:
+    engine = db.create_engine(server_url).execution_options(isolation_level="AUTOCOMMIT")
+    try:
+        with db.connect(engine) as conn:
+            exists = conn.execute(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first()
+            if not exists:
+                conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    finally:
+        engine.dispose()
+
+
+def main() -> None:
+    """Console entry point: unexpected failures still end in one line (APMSEED_DEBUG=1 shows the traceback)."""
+    import os
+
+    try:
+        cli(prog_name="apmseed")
+    except Exception as exc:
+        if os.environ.get("APMSEED_DEBUG"):
+            raise
+        click.echo(f"Error: internal error: {type(exc).__name__}: {exc} (rerun with APMSEED_DEBUG=1 and "
+                   "report the traceback)", err=True)
+        sys.exit(1)

@@ -1,0 +1,159 @@
+"""Read one consistent snapshot (a single REPEATABLE READ, read-only transaction) and map rows to the
+Instana REST shapes: camelCase aliases, epoch-ms integers, Instana enums."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from apmseed import catalog, versioning
+from apmseed.db import connect
+from apmseed.errors import ApmseedError
+from apmseed.exporters.base import Record
+from apmseed.seeding import dataset_info
+
+# dataset name -> file name (the roadmap's reference project names)
+DATASETS: dict[str, str] = {
+    "infrastructure_entities": "infrastructure_entities.jsonl",
+    "applications": "applications.jsonl",
+    "services": "services.jsonl",
+    "endpoints": "endpoints.jsonl",
+    "metrics_timeseries": "metrics_timeseries.jsonl",
+    "issues": "issues.jsonl",
+}
+ONLINE = None  # snapshots without to_ms are online: SnapshotItem simply has no `to`
+
+
+@dataclass
+class Snapshot:
+    conn: Connection
+    info: dict[str, Any]
+
+    # -- entities -----------------------------------------------------------------------------------
+    def snapshots(self) -> Iterator[Record]:
+        rows = self.conn.execute(sa.text(
+            "SELECT snapshot_id, plugin, label, host, from_ms, to_ms, data, tags FROM snapshot"
+            " ORDER BY snapshot_id"))
+        for r in rows.mappings():
+            item = {"snapshotId": r["snapshot_id"], "plugin": r["plugin"], "label": r["label"],
+                    "host": r["host"], "from": r["from_ms"], "tags": r["tags"], "data": r["data"]}
+            if r["to_ms"] is not None:
+                item["to"] = r["to_ms"]
+            yield item
+
+    def applications(self) -> Iterator[Record]:
+        for r in self.conn.execute(sa.text(
+                "SELECT id, label, boundary_scope, business_criticality FROM application ORDER BY id")):
+            yield {"id": r.id, "label": r.label, "entityType": "APPLICATION", "boundaryScope": r.boundary_scope,
+                   "businessCriticality": r.business_criticality}
+
+    def services(self) -> Iterator[Record]:
+        rows = self.conn.execute(sa.text(
+            "SELECT s.id, s.label, s.types, s.technologies,"
+            " ARRAY(SELECT snapshot_id FROM service_snapshot x WHERE x.service_id = s.id ORDER BY 1) snaps,"
+            " ARRAY(SELECT application_id FROM application_service x WHERE x.service_id = s.id ORDER BY 1) apps"
+            " FROM service s ORDER BY s.id"))
+        for r in rows:
+            yield {"id": r.id, "label": r.label, "entityType": "SERVICE", "snapshotIds": list(r.snaps),
+                   "technologies": list(r.technologies), "types": list(r.types),
+                   "applicationIds": list(r.apps)}
+
+    def endpoints(self) -> Iterator[Record]:
+        rows = self.conn.execute(sa.text(
+            "SELECT id, service_id, label, type, technologies, synthetic_type FROM endpoint ORDER BY id"))
+        for r in rows:
+            yield {"id": r.id, "label": r.label, "entityType": "ENDPOINT", "serviceId": r.service_id,
+                   "technologies": list(r.technologies), "type": r.type, "syntheticType": r.synthetic_type,
+                   "isSynthetic": r.synthetic_type != "NON_SYNTHETIC"}
+
+    def issues(self) -> Iterator[Record]:
+        rows = self.conn.execute(sa.text("SELECT * FROM event WHERE type = 'issue' ORDER BY start_ms, event_id"))
+        for r in rows.mappings():
+            item: Record = {"eventId": r["event_id"], "type": r["type"], "state": r["state"],
+                            "severity": r["severity"], "start": r["start_ms"], "problem": r["problem"],
+                            "detail": r["detail"], "fixSuggestion": r["fix_suggestion"],
+                            "entityType": r["entity_type"], "entityName": r["entity_name"],
+                            "entityLabel": r["entity_label"]}
+            if r["end_ms"] is not None:
+                item["end"] = r["end_ms"]
+            kind = r["entity_type"]
+            if kind == "INFRASTRUCTURE":
+                item["snapshotId"] = r["snapshot_id"]
+            else:
+                item["applicationId"] = r["application_id"]
+            if kind == "SERVICE":
+                item["serviceId"] = r["service_id"]
+            if kind == "ENDPOINT":
+                item["endpointId"] = r["endpoint_id"]
+                item["endpointServiceId"] = r["service_id"]
+            yield item
+
+    # -- metrics ------------------------------------------------------------------------------------
+    def metrics_timeseries(self) -> Iterator[Record]:
+        """One line per series, shaped as the item of the matching Instana metrics result
+        (ApplicationItem / ServiceItem / EndpointItem / infrastructure MetricItem)."""
+        entities = {
+            "APPLICATION": {a["id"]: a for a in self.applications()},
+            "SERVICE": {s["id"]: {k: v for k, v in s.items() if k != "applicationIds"} for s in self.services()},
+            "ENDPOINT": {e["id"]: e for e in self.endpoints()},
+            "INFRASTRUCTURE": {s["snapshotId"]: s for s in self.snapshots()},
+        }
+        series = self.conn.execute(sa.text(
+            "SELECT series_id, entity_kind, coalesce(application_id, service_id, endpoint_id, snapshot_id) eid,"
+            " metric_id, aggregation, granularity_s, from_ms, to_ms FROM metric_series ORDER BY series_id"
+        )).all()
+        points = self._points()
+        pending = next(points, None)
+        for s in series:
+            ts: list[int] = []
+            values: list[float] = []
+            if pending is not None and pending[0] == s.series_id:
+                _, ts, values = pending
+                pending = next(points, None)
+            if s.metric_id in catalog.COUNT_METRICS:
+                values = [int(v) for v in values]
+            pairs = [[t, v] for t, v in zip(ts, values, strict=True)]
+            entity = entities[s.entity_kind][s.eid]
+            common = {"seriesId": s.series_id, "metricId": s.metric_id, "aggregation": s.aggregation,
+                      "granularity": s.granularity_s,
+                      "timeframe": {"from": s.from_ms, "to": s.to_ms, "windowSize": s.to_ms - s.from_ms}}
+            if s.entity_kind == "INFRASTRUCTURE":
+                yield {"entityType": "INFRASTRUCTURE", "snapshotId": entity["snapshotId"],
+                       "plugin": entity["plugin"], "label": entity["label"], "host": entity["host"],
+                       "from": s.from_ms, "to": s.to_ms, "tags": entity["tags"],
+                       "metrics": {s.metric_id: pairs}, **common}
+            else:
+                key = f"{s.metric_id}.{s.aggregation.lower()}.{s.granularity_s}"
+                yield {"entityType": s.entity_kind, s.entity_kind.lower(): entity, "metrics": {key: pairs},
+                       **common}
+
+    def _points(self) -> Iterator[tuple[int, list[int], list[float]]]:
+        """Points per series in time order, streamed from a server-side cursor (binary arrays)."""
+        pg = self.conn.connection.driver_connection
+        with pg.cursor(name="apmseed_points", binary=True) as cur:
+            cur.itersize = 256
+            cur.execute("SELECT series_id, array_agg(ts_ms ORDER BY ts_ms), array_agg(value ORDER BY ts_ms)"
+                        " FROM metric_point GROUP BY series_id ORDER BY series_id")
+            yield from cur
+
+    def records(self, dataset: str) -> Iterator[Record]:
+        return getattr(self, dataset)() if dataset != "infrastructure_entities" else self.snapshots()
+
+
+@contextmanager
+def open_snapshot(engine: Engine) -> Iterator[Snapshot]:
+    with connect(engine) as conn:
+        conn = conn.execution_options(isolation_level="REPEATABLE READ")
+        with conn.begin():
+            conn.execute(sa.text("SET TRANSACTION READ ONLY"))
+            info = dataset_info(conn)
+            if info is None:
+                raise ApmseedError("the database holds no apmseed dataset",
+                                   "seed it first with `apmseed seed`")
+            info = {**info, "schema_revision": versioning.current_version(conn)}
+            yield Snapshot(conn, info)

@@ -1,0 +1,1 @@
+"""Signals (baselines with seasonality and noise) and the incidents injected into them."""

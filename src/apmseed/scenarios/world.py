@@ -1,0 +1,245 @@
+"""The world plan: every row of a dataset, built by the factories from (profile, seed, end time), plus the
+metric bundles whose points are generated lazily in chunks (they can run into millions)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from apmseed import catalog
+from apmseed.factories.applications import ApplicationFactory, EndpointFactory, ServiceFactory
+from apmseed.factories.base import build_rows, rand, reseed
+from apmseed.factories.events import IssueFactory
+from apmseed.factories.infrastructure import ContainerFactory, HostFactory, ProcessFactory
+from apmseed.profiles import Profile
+from apmseed.scenarios import signals
+from apmseed.scenarios.signals import Incident
+
+MINUTE_MS = 60_000
+# bundle kinds in the order series are handed out: about 40 % services, 25 % endpoints, 20 % infrastructure
+ALLOCATION_CYCLE = ("SERVICE", "ENDPOINT", "SERVICE", "INFRASTRUCTURE", "APPLICATION", "ENDPOINT", "SERVICE",
+                    "INFRASTRUCTURE")
+PROBLEM_KINDS = {"APPLICATION": ("latency", "errors"), "SERVICE": ("latency", "errors"),
+                 "ENDPOINT": ("latency", "errors"), "INFRASTRUCTURE": ("cpu", "memory")}
+# which series a problem kind needs in the bundle to be visible
+PROBLEM_NEEDS = {"latency": ("latency",), "errors": ("calls", "erroneousCalls"), "cpu": ("cpu.used",),
+                 "memory": ("memory.used",)}
+
+
+@dataclass
+class Bundle:
+    index: int
+    target: dict[str, Any]  # entity_type, label, ids (what an issue on it references)
+    series: list[tuple[int, str, str]]  # (series_id, metric_id, aggregation)
+    incidents: list[Incident] = field(default_factory=list)
+
+    @property
+    def metric_ids(self) -> set[str]:
+        return {m for _, m, _ in self.series}
+
+
+@dataclass
+class World:
+    profile: Profile
+    seed: int
+    end_ms: int
+    tables: dict[str, list[dict[str, Any]]]  # entity tables in load order
+    bundles: list[Bundle]
+
+    @property
+    def start_ms(self) -> int:
+        return self.end_ms - self.profile.minutes * MINUTE_MS
+
+    def timestamps(self) -> np.ndarray:
+        step = self.profile.resolution * MINUTE_MS
+        return np.arange(self.start_ms, self.end_ms, step, dtype=np.int64)
+
+    def bundle_values(self, bundle: Bundle) -> dict[tuple[str, str], np.ndarray]:
+        """All series of one bundle; its own RNG stream makes the values independent of chunking."""
+        rng = np.random.default_rng([self.seed, 0x5E12, bundle.index])
+        ts = self.timestamps()
+        if bundle.target["entity_type"] == "INFRASTRUCTURE":
+            return signals.utilisation(rng, ts, bundle.incidents)
+        return signals.traffic(rng, ts, bundle.target["entity_type"], self.profile.resolution, bundle.incidents)
+
+    def point_chunks(self, max_rows: int = 500_000) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """(series_id, ts_ms, value) arrays, each at most about `max_rows` long."""
+        ts = self.timestamps()
+        per_chunk = max(1, max_rows // max(1, ts.size))
+        ids: list[np.ndarray] = []
+        values: list[np.ndarray] = []
+        for bundle in self.bundles:
+            computed = self.bundle_values(bundle)
+            for series_id, metric_id, aggregation in bundle.series:
+                ids.append(np.full(ts.size, series_id, dtype=np.int32))
+                values.append(computed[(metric_id, aggregation)])
+                if len(ids) >= per_chunk:
+                    yield np.concatenate(ids), np.tile(ts, len(ids)), np.concatenate(values)
+                    ids, values = [], []
+        if ids:
+            yield np.concatenate(ids), np.tile(ts, len(ids)), np.concatenate(values)
+
+
+def build_world(profile: Profile, seed: int, end_ms: int) -> World:
+    reseed(seed)
+    start_ms = end_ms - profile.minutes * MINUTE_MS
+    snapshots, services, service_snapshots = _infrastructure_and_services(profile, seed, start_ms)
+    applications = build_rows(ApplicationFactory, profile.apps, seed=seed)
+    app_services = _assign_services(applications, services)
+    endpoints = _endpoints(profile, seed, services)
+    bundles, series = _allocate_series(profile, seed, start_ms, end_ms, applications, services, endpoints,
+                                       snapshots, app_services)
+    issues = _plan_issues(profile, seed, start_ms, bundles)
+    for svc in services:
+        for key in [k for k in svc if k.startswith("_")]:
+            del svc[key]
+    tables = {
+        "metric_definition": catalog.definitions(),
+        "snapshot": snapshots,
+        "application": applications,
+        "service": services,
+        "application_service": app_services,
+        "service_snapshot": service_snapshots,
+        "endpoint": endpoints,
+        "metric_series": series,
+        "event": issues,
+    }
+    return World(profile, seed, end_ms, tables, bundles)
+
+
+def _split(total: int, weights: tuple[float, ...]) -> list[int]:
+    counts = [max(1, int(total * w)) for w in weights]
+    counts[-1] = max(1, total - sum(counts[:-1]))
+    return counts
+
+
+def _infrastructure_and_services(profile: Profile, seed: int, start_ms: int):
+    n_hosts, n_containers, n_processes = _split(profile.entities, (0.2, 0.4, 0.4))
+    hosts = build_rows(HostFactory, n_hosts, seed=seed, window_start_ms=start_ms)
+    ContainerFactory.reset_sequence(0, force=True)
+    containers = [ContainerFactory.build(seed=seed, parent=rand.choice(hosts)) for _ in range(n_containers)]
+    services = build_rows(ServiceFactory, profile.services, seed=seed)
+
+    # each service runs as PID 1 in one to three containers; the remaining processes are daemons
+    ProcessFactory.reset_sequence(0, force=True)
+    processes: list[dict[str, Any]] = []
+    links: list[dict[str, Any]] = []
+    free = list(containers)
+    rand.shuffle(free)
+    for svc in services:
+        for _ in range(rand.randint(1, 3)):
+            if len(processes) >= n_processes:
+                break
+            parent = free.pop() if free else rand.choice(hosts)
+            proc = ProcessFactory.build(seed=seed, parent=parent, serves=svc)
+            processes.append(proc)
+            links.append({"service_id": svc["id"], "snapshot_id": proc["snapshot_id"]})
+    while len(processes) < n_processes:
+        processes.append(ProcessFactory.build(seed=seed, parent=rand.choice(hosts + containers)))
+    links = list({(link["service_id"], link["snapshot_id"]): link for link in links}.values())
+    return hosts + containers + processes, services, links
+
+
+def _assign_services(applications: list[dict], services: list[dict]) -> list[dict[str, Any]]:
+    """Every service in one or two applications; every application gets at least one service if it can."""
+    pairs: set[tuple[str, str]] = set()
+    for i, app in enumerate(applications):
+        if i < len(services):
+            pairs.add((app["id"], services[i]["id"]))
+    for svc in services:
+        for app in rand.sample(applications, k=min(len(applications), rand.choice((1, 1, 2)))):
+            pairs.add((app["id"], svc["id"]))
+    return [{"application_id": a, "service_id": s} for a, s in sorted(pairs)]
+
+
+def _endpoints(profile: Profile, seed: int, services: list[dict]) -> list[dict[str, Any]]:
+    counts = [0] * len(services)
+    for i in range(profile.endpoints):  # round-robin keeps every service busy, randomness adds skew
+        counts[i % len(services) if i < len(services) else rand.randrange(len(services))] += 1
+    EndpointFactory.reset_sequence(0, force=True)
+    rows = []
+    for svc, count in zip(services, counts, strict=True):
+        rows.extend(EndpointFactory.build(seed=seed, service=svc, index=j) for j in range(count))
+    return rows
+
+
+def _allocate_series(profile, seed, start_ms, end_ms, applications, services, endpoints, snapshots,
+                     app_services):
+    apps_of: dict[str, list[str]] = {}
+    for link in app_services:
+        apps_of.setdefault(link["service_id"], []).append(link["application_id"])
+    candidates: dict[str, list[dict[str, Any]]] = {
+        "APPLICATION": [{"entity_type": "APPLICATION", "label": a["label"], "application_id": a["id"]}
+                        for a in applications],
+        "SERVICE": [{"entity_type": "SERVICE", "label": s["label"], "service_id": s["id"],
+                     "application_id": rand.choice(apps_of[s["id"]])} for s in services if s["id"] in apps_of],
+        "ENDPOINT": [{"entity_type": "ENDPOINT", "label": e["label"], "endpoint_id": e["id"],
+                      "service_id": e["service_id"], "application_id": rand.choice(apps_of[e["service_id"]])}
+                     for e in endpoints if e["service_id"] in apps_of],
+        "INFRASTRUCTURE": [{"entity_type": "INFRASTRUCTURE", "label": s["label"], "plugin": s["plugin"],
+                            "snapshot_id": s["snapshot_id"]} for s in snapshots],
+    }
+    for pool in candidates.values():
+        rand.shuffle(pool)
+    # hosts first among infrastructure: their CPU and memory matter most
+    candidates["INFRASTRUCTURE"].sort(key=lambda t: t["plugin"] != "host")
+
+    bundles: list[Bundle] = []
+    rows: list[dict[str, Any]] = []
+    budget = profile.series
+    cycle = 0
+    while budget > 0 and any(candidates.values()):
+        kind = ALLOCATION_CYCLE[cycle % len(ALLOCATION_CYCLE)]
+        cycle += 1
+        if not candidates[kind]:
+            continue
+        target = candidates[kind].pop()
+        bundle = Bundle(len(bundles), target, [])
+        for metric_id, aggregation in catalog.BUNDLES[kind][:budget]:
+            series_id = len(rows) + 1
+            bundle.series.append((series_id, metric_id, aggregation))
+            column = {"APPLICATION": "application_id", "SERVICE": "service_id", "ENDPOINT": "endpoint_id",
+                      "INFRASTRUCTURE": "snapshot_id"}[kind]
+            rows.append({"series_id": series_id, "entity_kind": kind, "application_id": None,
+                         "service_id": None, "endpoint_id": None, "snapshot_id": None,
+                         column: target[column], "metric_id": metric_id, "aggregation": aggregation,
+                         "granularity_s": profile.resolution * 60, "from_ms": start_ms, "to_ms": end_ms})
+        budget -= len(bundle.series)
+        bundles.append(bundle)
+    return bundles, rows
+
+
+def _plan_issues(profile: Profile, seed: int, start_ms: int, bundles: list[Bundle]) -> list[dict[str, Any]]:
+    """Issues go where metrics exist, and each one injects the excursion its text describes."""
+    options = [(b, kind) for b in bundles for kind in PROBLEM_KINDS[b.target["entity_type"]]
+               if set(PROBLEM_NEEDS[kind]) <= b.metric_ids]
+    n_points = profile.points_per_series
+    step_ms = profile.resolution * MINUTE_MS
+    IssueFactory.reset_sequence(0, force=True)
+    issues = []
+    if not options:
+        return issues
+    for _ in range(profile.issues):
+        bundle, kind = rand.choice(options)
+        length = max(1, min(n_points // 2 or 1, rand.randint(5, 30) // profile.resolution or 1))
+        still_open = rand.random() < 0.25
+        if still_open:  # ongoing at the end of the window: the excursion runs to the last point
+            start = rand.randint(max(0, n_points - length), n_points - 1)
+            end = n_points
+        else:
+            start = rand.randint(0, max(0, n_points - length - 1))
+            end = min(n_points, start + length)
+        strength = {"latency": rand.uniform(2.0, 6.0), "errors": rand.uniform(0.08, 0.4),
+                    "cpu": rand.uniform(0.86, 0.98), "memory": rand.uniform(0.88, 0.97)}[kind]
+        critical = {"latency": strength >= 3.5, "errors": strength >= 0.2, "cpu": strength >= 0.93,
+                    "memory": strength >= 0.94}[kind]
+        bundle.incidents.append(Incident(kind, start, end, strength))
+        issues.append(IssueFactory.build(
+            seed=seed, target=bundle.target, problem_kind=kind, strength=strength, critical=critical,
+            window_start=start_ms + start * step_ms,
+            window_end=None if still_open else start_ms + end * step_ms,
+        ))
+    return issues

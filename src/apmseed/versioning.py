@@ -1,0 +1,56 @@
+"""Dataset versions are Alembic revisions (id = the dataset version, e.g. `1.0.0`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import Connection
+
+from apmseed.errors import ApmseedError
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+
+def alembic_config(connection: Connection | None = None) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    if connection is not None:
+        cfg.attributes["connection"] = connection
+    return cfg
+
+
+def script_directory() -> ScriptDirectory:
+    return ScriptDirectory.from_config(alembic_config())
+
+
+def known_versions() -> list[str]:
+    """Dataset versions, oldest first."""
+    return [rev.revision for rev in reversed(list(script_directory().walk_revisions()))]
+
+
+def latest_version() -> str:
+    return known_versions()[-1]
+
+
+def check_version(version: str) -> str:
+    if version not in known_versions():
+        raise ApmseedError(f"unknown dataset version {version!r}",
+                           f"use one of: {', '.join(known_versions())}")
+    return version
+
+
+def current_version(conn: Connection) -> str | None:
+    heads = MigrationContext.configure(conn).get_current_heads()
+    return heads[0] if heads else None
+
+
+def upgrade(conn: Connection, version: str) -> None:
+    command.upgrade(alembic_config(conn), check_version(version))
+
+
+def downgrade(conn: Connection, version: str) -> None:
+    command.downgrade(alembic_config(conn), "base" if version == "base" else check_version(version))
