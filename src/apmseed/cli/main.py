@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -12,18 +11,15 @@ import click
 import orjson
 import psycopg
 import sqlalchemy as sa
-from rich.console import Console
-from rich.table import Table
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from apmseed import __version__, db, profiles, seeding, timeutil, versioning
+from apmseed.cli.common import database_options, export_options, run_export_command, stdout, summary_table
 from apmseed.errors import ApmseedError
 from apmseed.exporters.jsonl import JsonlExporter
 from apmseed.exporters.run import run_export
-from apmseed.exporters.snapshot import DATASETS
 from apmseed.progress import Reporter
 
-stdout = Console(highlight=False, soft_wrap=True)
 QUICKSTART_DB = "apmseed_quickstart"
 
 
@@ -47,24 +43,6 @@ class ApmseedGroup(click.Group):
             sys.exit(130)
 
 
-def database_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    @click.option("--database-url", envvar="APMSEED_DATABASE_URL", metavar="URL",
-                  help="PostgreSQL >= 14 URL [env: APMSEED_DATABASE_URL]; default: the embedded server.")
-    @click.option("--data-dir", type=click.Path(path_type=Path), envvar="APMSEED_DATA_DIR",
-                  help="Data directory of the embedded PostgreSQL [env: APMSEED_DATA_DIR].")
-    @click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
-    @functools.wraps(func)
-    def wrapper(*args: Any, database_url: str | None, data_dir: Path | None, quiet: bool, **kw: Any) -> Any:
-        url = db.resolve_url(database_url, data_dir)
-        engine = db.create_engine(url)
-        try:
-            return func(*args, engine=engine, reporter=Reporter(not quiet), **kw)
-        finally:
-            engine.dispose()
-
-    return wrapper
-
-
 @click.group(cls=ApmseedGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="apmseed",
                       message="%(prog)s %(version)s (dataset " + versioning.latest_version() + ")")
@@ -85,15 +63,6 @@ def profile_options(func: Callable[..., Any]) -> Callable[..., Any]:
         func = click.option(f"--{name}", type=int, default=None,
                             help=f"Override the profile's {name}.")(func)
     return func
-
-
-def summary_table(title: str, counts: dict[str, int]) -> Table:
-    table = Table(title=title, show_header=True, header_style="bold")
-    table.add_column("table")
-    table.add_column("rows", justify="right")
-    for name, count in counts.items():
-        table.add_row(name, f"{count:,}")
-    return table
 
 
 @cli.command()
@@ -143,34 +112,11 @@ def export() -> None:
 
 @export.command("jsonl")
 @click.argument("directory", type=click.Path(path_type=Path))
-@click.option("--datasets", help=f"Comma-separated subset of: {', '.join(DATASETS)}.")
-@click.option("--json", "as_json", is_flag=True, help="Print the manifest as JSON.")
+@export_options
 @database_options
-def export_jsonl(engine: sa.Engine, reporter: Reporter, directory: Path, datasets: str | None,
-                 as_json: bool) -> None:
+def export_jsonl(engine: sa.Engine, reporter: Reporter, directory: Path, **opts: Any) -> None:
     """Write one Instana-shaped JSONL file per dataset and a manifest.json to DIRECTORY."""
-    chosen = _parse_datasets(datasets)
-    with reporter.running():
-        manifest = run_export(engine, JsonlExporter(directory), reporter, chosen)
-    _print_manifest(manifest, directory, as_json)
-
-
-def _parse_datasets(value: str | None) -> list[str] | None:
-    if not value:
-        return None
-    chosen = [d.strip() for d in value.split(",") if d.strip()]
-    unknown = [d for d in chosen if d not in DATASETS]
-    if unknown:
-        raise ApmseedError(f"unknown dataset(s): {', '.join(unknown)}", f"use any of: {', '.join(DATASETS)}")
-    return chosen
-
-
-def _print_manifest(manifest: dict[str, Any], directory: Path, as_json: bool) -> None:
-    if as_json:
-        click.echo(orjson.dumps(manifest, option=orjson.OPT_SORT_KEYS).decode())
-        return
-    counts = {name: meta["records"] for name, meta in manifest["files"].items()}
-    stdout.print(summary_table(f"exported dataset {manifest['datasetVersion']} to {directory}", counts))
+    run_export_command(engine, reporter, JsonlExporter(directory), f"exported to {directory}", **opts)
 
 
 @cli.command()
@@ -238,6 +184,14 @@ def db_current(engine: sa.Engine, reporter: Reporter) -> None:
                    f"end time {timeutil.iso(info['end_time_ms'])}, profile {info['options'].get('name')}")
     else:
         click.echo("no data seeded")
+
+
+@db_group.command("erd")
+def db_erd() -> None:
+    """Print the schema as a Mermaid ER diagram (generated from the models)."""
+    from apmseed.erd import mermaid
+
+    click.echo(mermaid(), nl=False)
 
 
 @db_group.command("history")

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from apmseed.exporters.datasets import Dataset
 
 Record = dict[str, Any]
 
@@ -14,6 +17,6 @@ class Exporter(Protocol):
 
     def open(self, info: dict[str, Any]) -> None: ...
 
-    def export(self, dataset: str, records: Iterable[Record]) -> int: ...
+    def export(self, dataset: Dataset, records: Iterable[Record]) -> int: ...
 
     def close(self, ok: bool) -> dict[str, Any]: ...

@@ -13,7 +13,7 @@ import orjson
 
 from apmseed.errors import ApmseedError
 from apmseed.exporters.base import Record
-from apmseed.exporters.snapshot import DATASETS
+from apmseed.exporters.datasets import Dataset
 
 JSON_OPTIONS = orjson.OPT_SORT_KEYS
 
@@ -46,8 +46,8 @@ class JsonlExporter:
         self._temps.append((tmp, self.directory / name))
         return tmp
 
-    def export(self, dataset: str, records: Iterable[Record]) -> int:
-        name = DATASETS[dataset]
+    def export(self, dataset: Dataset, records: Iterable[Record]) -> int:
+        name = dataset.file
         digest = hashlib.sha256()
         count = size = 0
         try:
@@ -61,7 +61,7 @@ class JsonlExporter:
         except OSError as exc:
             raise ApmseedError(f"cannot write {self.directory / name}: {exc.strerror}",
                                "free disk space or pick another directory") from None
-        self.files[name] = {"dataset": dataset, "records": count, "bytes": size, "sha256": digest.hexdigest()}
+        self.files[name] = {"dataset": dataset.name, "records": count, "bytes": size, "sha256": digest.hexdigest()}
         return count
 
     def manifest(self) -> dict[str, Any]:

@@ -17,22 +17,24 @@ from apmseed.errors import ApmseedError
 from apmseed.exporters.base import Record
 from apmseed.seeding import dataset_info
 
-# dataset name -> file name (the roadmap's reference project names)
-DATASETS: dict[str, str] = {
-    "infrastructure_entities": "infrastructure_entities.jsonl",
-    "applications": "applications.jsonl",
-    "services": "services.jsonl",
-    "endpoints": "endpoints.jsonl",
-    "metrics_timeseries": "metrics_timeseries.jsonl",
-    "issues": "issues.jsonl",
-}
-ONLINE = None  # snapshots without to_ms are online: SnapshotItem simply has no `to`
-
 
 @dataclass
 class Snapshot:
+    """`window_from`/`window_to` (epoch ms, half-open) restrict time-bound data: metric points and issues
+    (by start); entities are always exported whole, so references still resolve."""
+
     conn: Connection
     info: dict[str, Any]
+    window_from: int | None = None
+    window_to: int | None = None
+
+    def _window(self, column: str) -> str:
+        parts = []
+        if self.window_from is not None:
+            parts.append(f"{column} >= {int(self.window_from)}")
+        if self.window_to is not None:
+            parts.append(f"{column} < {int(self.window_to)}")
+        return " AND ".join(parts) or "TRUE"
 
     # -- entities -----------------------------------------------------------------------------------
     def snapshots(self) -> Iterator[Record]:
@@ -72,7 +74,8 @@ class Snapshot:
                    "isSynthetic": r.synthetic_type != "NON_SYNTHETIC"}
 
     def issues(self) -> Iterator[Record]:
-        rows = self.conn.execute(sa.text("SELECT * FROM event WHERE type = 'issue' ORDER BY start_ms, event_id"))
+        rows = self.conn.execute(sa.text(f"SELECT * FROM event WHERE type = 'issue' AND {self._window('start_ms')}"
+                                         " ORDER BY start_ms, event_id"))
         for r in rows.mappings():
             item: Record = {"eventId": r["event_id"], "type": r["type"], "state": r["state"],
                             "severity": r["severity"], "start": r["start_ms"], "problem": r["problem"],
@@ -118,7 +121,11 @@ class Snapshot:
             if s.metric_id in catalog.COUNT_METRICS:
                 values = [int(v) for v in values]
             pairs = [[t, v] for t, v in zip(ts, values, strict=True)]
-            entity = entities[s.entity_kind][s.eid]
+            entity = entities[s.entity_kind].get(s.eid)
+            if entity is None:
+                raise ApmseedError(
+                    f"dangling data: metric series {s.series_id} references {s.entity_kind.lower()} {s.eid!r}, "
+                    "which does not exist", "reseed the database with `apmseed seed --reset`")
             common = {"seriesId": s.series_id, "metricId": s.metric_id, "aggregation": s.aggregation,
                       "granularity": s.granularity_s,
                       "timeframe": {"from": s.from_ms, "to": s.to_ms, "windowSize": s.to_ms - s.from_ms}}
@@ -138,7 +145,7 @@ class Snapshot:
         with pg.cursor(name="apmseed_points", binary=True) as cur:
             cur.itersize = 256
             cur.execute("SELECT series_id, array_agg(ts_ms ORDER BY ts_ms), array_agg(value ORDER BY ts_ms)"
-                        " FROM metric_point GROUP BY series_id ORDER BY series_id")
+                        f" FROM metric_point WHERE {self._window('ts_ms')} GROUP BY series_id ORDER BY series_id")
             yield from cur
 
     def records(self, dataset: str) -> Iterator[Record]:
@@ -146,7 +153,8 @@ class Snapshot:
 
 
 @contextmanager
-def open_snapshot(engine: Engine) -> Iterator[Snapshot]:
+def open_snapshot(engine: Engine, window_from: int | None = None, window_to: int | None = None
+                  ) -> Iterator[Snapshot]:
     with connect(engine) as conn:
         conn = conn.execution_options(isolation_level="REPEATABLE READ")
         with conn.begin():
@@ -156,4 +164,4 @@ def open_snapshot(engine: Engine) -> Iterator[Snapshot]:
                 raise ApmseedError("the database holds no apmseed dataset",
                                    "seed it first with `apmseed seed`")
             info = {**info, "schema_revision": versioning.current_version(conn)}
-            yield Snapshot(conn, info)
+            yield Snapshot(conn, info, window_from, window_to)
