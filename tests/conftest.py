@@ -32,10 +32,7 @@ def require_service(reason: str) -> None:
 def server_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     url = os.environ.get("APMSEED_TEST_DATABASE_URL")
     try:
-        if url:
-            url = db.normalise_url(url)
-        else:
-            url = embedded.start(tmp_path_factory.mktemp("pg") / "data")
+        url = db.normalise_url(url) if url else embedded.start(tmp_path_factory.mktemp("pg") / "data")
         engine = db.create_engine(url)
         with db.connect(engine):
             pass

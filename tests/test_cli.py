@@ -40,7 +40,7 @@ def test_seed_json_summary_and_db_commands(runner: CliRunner, database_url: str)
     assert summary["endTime"] == END_TIME
 
     current = run_cli(runner, "db", "current", "--database-url", database_url)
-    assert "schema revision 1.0.0" in current.output and "seed 5" in current.output
+    assert f"schema revision {versioning.latest_version()}" in current.output and "seed 5" in current.output
     history = run_cli(runner, "db", "history")
     assert history.output.startswith("1.0.0")
     down = run_cli(runner, "db", "downgrade", "base", "--database-url", database_url)
@@ -93,7 +93,7 @@ def test_seeding_a_non_empty_database_needs_reset(runner: CliRunner, engine: sa.
     seed_db(engine, seed=1)
     before = table_dump(engine, "event")
     result = run_cli(runner, "seed", "--profile", "tiny", "--seed", "2", "--database-url", database_url)
-    _assert_clean_failure(result, "already holds dataset 1.0.0 (seed 1)", "--reset")
+    _assert_clean_failure(result, f"already holds dataset {versioning.latest_version()} (seed 1)", "--reset")
     assert table_dump(engine, "event") == before
     result = run_cli(runner, "seed", "--profile", "tiny", "--seed", "2", "--end-time", END_TIME,
                      "--database-url", database_url, "--reset", "-q")

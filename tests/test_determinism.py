@@ -6,6 +6,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from click.testing import CliRunner
 
+from apmseed.exporters.datasets import DATASETS
 from tests.conftest import END_TIME, run_cli, table_dump
 
 
@@ -32,7 +33,7 @@ def test_same_seed_gives_identical_rows_and_bytes(runner: CliRunner, server_url:
     _seed(runner, url_a, 99)
     assert _export(runner, url_a, tmp_path / "b") == first
     assert table_dump(sa.create_engine(url_a), "snapshot") == rows_first
-    assert len(first) == 7  # six datasets and the manifest
+    assert len(first) == len(DATASETS) + 1  # every dataset of the latest version and the manifest
 
 
 def test_different_seed_gives_different_data(runner: CliRunner, tmp_path: Path, database_url: str) -> None:

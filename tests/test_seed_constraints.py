@@ -66,6 +66,17 @@ BAD_ROWS = {
         "UPDATE metric_series SET snapshot_id = (SELECT min(snapshot_id) FROM snapshot)"
         " WHERE entity_kind = 'SERVICE'",
     "business criticality 9": "UPDATE application SET business_criticality = 9",
+    # dataset 1.1.0
+    "service map edge to a missing service":
+        "INSERT INTO service_connection SELECT id, 'missing', 1, 0, 1.0, 0, 1 FROM service LIMIT 1",
+    "service calling itself":
+        "INSERT INTO service_connection SELECT id, id, 1, 0, 1.0, 0, 1 FROM service LIMIT 1",
+    "more erroneous calls than calls":
+        "UPDATE service_connection SET erroneous_calls = calls + 1",
+    "topology relation outside Instana's enum":
+        "UPDATE snapshot_relation SET relation = 'hosts'",
+    "topology edge to a missing snapshot":
+        "UPDATE snapshot_relation SET destination_snapshot_id = 'missing'",
 }
 
 

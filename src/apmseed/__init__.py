@@ -7,4 +7,3 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
     __version__ = "0.0.0+local"
 
-LATEST_DATASET_VERSION = "1.0.0"

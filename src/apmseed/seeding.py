@@ -81,17 +81,68 @@ def ensure_empty_or_reset(conn: Connection, reset: bool) -> None:
 
 def seed(conn: Connection, profile: Profile, seed_value: int, end_ms: int, reporter: Reporter,
          reset: bool = False, dataset_version: str | None = None) -> SeedResult:
-    """Everything happens inside the caller's transaction; the caller commits."""
+    """Everything happens inside the caller's transaction; the caller commits. Version 1.0.0 is built as a
+    world; later versions are layered on exactly as `db upgrade` would."""
     version = versioning.check_version(dataset_version or versioning.latest_version())
     ensure_empty_or_reset(conn, reset)
-    versioning.upgrade(conn, version)
+    base = versioning.known_versions()[0]
+    versioning.upgrade(conn, base)
     world = build_world(profile, seed_value, end_ms)
     result = SeedResult(version, seed_value, end_ms, profile)
     load_world(conn, world, reporter, result.counts)
     conn.execute(sa.insert(metadata.tables["apmseed_dataset"]).values(
-        id=1, dataset_version=version, seed=seed_value, end_time_ms=end_ms, options=profile.options(),
+        id=1, dataset_version=base, seed=seed_value, end_time_ms=end_ms, options=profile.options(),
         tool_version=__version__))
+    upgrade_dataset(conn, version, reporter, result.counts)
     return result
+
+
+def upgrade_dataset(conn: Connection, target: str, reporter: Reporter, counts: dict[str, int] | None = None) -> None:
+    """Upgrade the schema one revision at a time; where a dataset is seeded, fill each new version's tables
+    from the rows already there (same seed and options), leaving existing rows untouched."""
+    from apmseed import layers
+
+    versioning.check_version(target)
+    current = versioning.current_version(conn)
+    known = versioning.known_versions()
+    if current is not None and known.index(target) < known.index(current):
+        raise ApmseedError(f"the database is at dataset version {current}, newer than {target}",
+                           f"use `apmseed db downgrade {target}` to go back")
+    if current is None:
+        foreign = sorted(set(sa.inspect(conn).get_table_names()) - {"alembic_version"})
+        if foreign:
+            raise ApmseedError(f"the database was not created by apmseed (it holds {', '.join(foreign[:3])}"
+                               f"{', ...' if len(foreign) > 3 else ''})",
+                               "point --database-url at an empty database or one apmseed seeded")
+    pending = known[known.index(current) + 1 if current else 0: known.index(target) + 1]
+    fills = layers.registry()
+    pg = conn.connection.driver_connection
+    for version in pending:
+        versioning.upgrade(conn, version)
+        info = dataset_info(conn)
+        if info is None or version not in fills:
+            continue
+        ctx = layers.LayerContext(conn, version, info["seed"], info["end_time_ms"], info["options"])
+        for table, rows in fills[version](ctx).items():
+            n = load.copy_rows(pg, table, rows)
+            if counts is not None:
+                counts[table] = n
+        conn.execute(sa.text("UPDATE apmseed_dataset SET dataset_version = :v WHERE id = 1"), {"v": version})
+    check_integrity(conn)
+
+
+def downgrade_dataset(conn: Connection, target: str) -> None:
+    """Drop what later versions added; the data of `target` and below stays as it was."""
+    current = versioning.current_version(conn)
+    known = versioning.known_versions()
+    if current is None:
+        raise ApmseedError("the database has no apmseed schema to downgrade", "seed it or upgrade it first")
+    if target != "base" and known.index(target) > known.index(current):
+        raise ApmseedError(f"the database is at dataset version {current}, older than {target}",
+                           f"use `apmseed db upgrade {target}` to go forward")
+    versioning.downgrade(conn, target)
+    if target != "base" and dataset_info(conn) is not None:
+        conn.execute(sa.text("UPDATE apmseed_dataset SET dataset_version = :v WHERE id = 1"), {"v": target})
 
 
 def load_world(conn: Connection, world: World, reporter: Reporter, counts: dict[str, int]) -> None:

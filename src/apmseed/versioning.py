@@ -45,7 +45,12 @@ def check_version(version: str) -> str:
 
 def current_version(conn: Connection) -> str | None:
     heads = MigrationContext.configure(conn).get_current_heads()
-    return heads[0] if heads else None
+    if not heads:
+        return None
+    if heads[0] not in known_versions():
+        raise ApmseedError(f"the database is at Alembic revision {heads[0]!r}, which is not an apmseed dataset "
+                           "version (another project's migrations?)", "use a database created by apmseed")
+    return heads[0]
 
 
 def upgrade(conn: Connection, version: str) -> None:

@@ -155,7 +155,7 @@ def _migrate(engine: sa.Engine, action: Callable[[sa.Connection], None]) -> str 
 def db_upgrade(engine: sa.Engine, reporter: Reporter, version: str | None) -> None:
     """Upgrade the schema to VERSION (default: the latest)."""
     target = versioning.check_version(version or versioning.latest_version())
-    now = _migrate(engine, lambda conn: versioning.upgrade(conn, target))
+    now = _migrate(engine, lambda conn: seeding.upgrade_dataset(conn, target, reporter))
     click.echo(f"database at dataset version {now}")
 
 
@@ -164,7 +164,9 @@ def db_upgrade(engine: sa.Engine, reporter: Reporter, version: str | None) -> No
 @database_options
 def db_downgrade(engine: sa.Engine, reporter: Reporter, version: str) -> None:
     """Downgrade the schema to VERSION (`base` removes every apmseed table)."""
-    now = _migrate(engine, lambda conn: versioning.downgrade(conn, version))
+    if version != "base":
+        versioning.check_version(version)
+    now = _migrate(engine, lambda conn: seeding.downgrade_dataset(conn, version))
     click.echo(f"database at dataset version {now or 'base (empty)'}")
 
 

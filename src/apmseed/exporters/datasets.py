@@ -3,7 +3,11 @@ some dataset's `tables` here (a test fails for any table without one)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
+
+from apmseed.exporters import readers_topology
 
 
 @dataclass(frozen=True)
@@ -14,6 +18,7 @@ class Dataset:
     tables: tuple[str, ...]  # database tables whose rows it carries
     since: str = "1.0.0"  # first dataset version that has it
     time_key: str | None = None  # record key filtered by --from/--to (None: not time-bound)
+    reader: Callable[[Any], Iterator[dict[str, Any]]] | None = None  # default: Snapshot.<name>()
 
 
 DATASETS: dict[str, Dataset] = {
@@ -26,6 +31,14 @@ DATASETS: dict[str, Dataset] = {
         Dataset("metrics_timeseries", "metrics_timeseries.jsonl", "seriesId",
                 ("metric_definition", "metric_series", "metric_point"), time_key="timeframe"),
         Dataset("issues", "issues.jsonl", "eventId", ("event",), time_key="start"),
+        Dataset("entity_types", "entity_types.jsonl", "plugin", ("entity_type",), since="1.1.0",
+                reader=readers_topology.entity_types),
+        Dataset("metrics_catalog", "metrics_catalog.jsonl", "catalogId", (), since="1.1.0",
+                reader=readers_topology.metrics_catalog),
+        Dataset("infra_topology", "infra_topology.jsonl", "rootSnapshotId", ("snapshot_relation",), since="1.1.0",
+                reader=readers_topology.infra_topology),
+        Dataset("app_topology", "app_topology.jsonl", "applicationId", ("service_connection",), since="1.1.0",
+                reader=readers_topology.app_topology),
     )
 }
 # tables that hold bookkeeping, not data

@@ -149,6 +149,11 @@ class Snapshot:
             yield from cur
 
     def records(self, dataset: str) -> Iterator[Record]:
+        from apmseed.exporters.datasets import DATASETS
+
+        reader = DATASETS[dataset].reader
+        if reader is not None:
+            return reader(self)
         return getattr(self, dataset)() if dataset != "infrastructure_entities" else self.snapshots()
 
 
