@@ -3,23 +3,8 @@ some dataset's `tables` here (a test fails for any table without one)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from typing import Any
-
-from apmseed.exporters import readers_topology
-
-
-@dataclass(frozen=True)
-class Dataset:
-    name: str
-    file: str  # JSONL file name (the roadmap's reference project names)
-    id_key: str  # record key holding the natural id (MongoDB `_id`, CloudEvents subject, parity checks)
-    tables: tuple[str, ...]  # database tables whose rows it carries
-    since: str = "1.0.0"  # first dataset version that has it
-    time_key: str | None = None  # record key filtered by --from/--to (None: not time-bound)
-    reader: Callable[[Any], Iterator[dict[str, Any]]] | None = None  # default: Snapshot.<name>()
-
+from apmseed.exporters import readers_topology, readers_v1_2_0, readers_v1_3_0, readers_v1_4_0
+from apmseed.exporters.datasets_base import Dataset
 
 DATASETS: dict[str, Dataset] = {
     d.name: d
@@ -39,6 +24,9 @@ DATASETS: dict[str, Dataset] = {
                 reader=readers_topology.infra_topology),
         Dataset("app_topology", "app_topology.jsonl", "applicationId", ("service_connection",), since="1.1.0",
                 reader=readers_topology.app_topology),
+        *readers_v1_2_0.DATASETS,
+        *readers_v1_3_0.DATASETS,
+        *readers_v1_4_0.DATASETS,
     )
 }
 # tables that hold bookkeeping, not data
