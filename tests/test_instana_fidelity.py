@@ -22,7 +22,8 @@ FILE_MODELS: dict[str, Any] = {
     "issues.jsonl": lambda r: models.EventResult,
     "metrics_timeseries.jsonl": lambda r: ITEM_MODELS[r["entityType"]],
     "entity_types.jsonl": lambda r: models.PluginResult,
-    "metrics_catalog.jsonl": lambda r: models.MetricDescription if r["catalog"] == "APPLICATION" else models.MetricInstance,
+    "metrics_catalog.jsonl": lambda r: (models.MetricDescription if r["catalog"] == "APPLICATION"
+                                        else models.MetricInstance),
     "infra_topology.jsonl": lambda r: models.Topology,
     "app_topology.jsonl": lambda r: models.ServiceMap,
 }

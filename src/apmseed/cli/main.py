@@ -15,6 +15,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from apmseed import __version__, db, profiles, seeding, timeutil, versioning
 from apmseed.cli.common import database_options, export_options, run_export_command, stdout, summary_table
+from apmseed.cli.export_cloudevents import cloudevents
 from apmseed.errors import ApmseedError
 from apmseed.exporters.jsonl import JsonlExporter
 from apmseed.exporters.run import run_export
@@ -117,6 +118,9 @@ def export() -> None:
 def export_jsonl(engine: sa.Engine, reporter: Reporter, directory: Path, **opts: Any) -> None:
     """Write one Instana-shaped JSONL file per dataset and a manifest.json to DIRECTORY."""
     run_export_command(engine, reporter, JsonlExporter(directory), f"exported to {directory}", **opts)
+
+
+export.add_command(cloudevents)
 
 
 @cli.command()
