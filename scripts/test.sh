@@ -33,4 +33,5 @@ if [ -x scripts/ferretdb.sh ]; then
 fi
 
 ruff check src tests benchmarks
-python -m pytest -n 2 "$@"
+# a private base temp dir: concurrent pytest runs must not rotate away our embedded servers' data
+python -m pytest -n 2 --basetemp "$services/pytest" "$@"

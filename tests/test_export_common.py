@@ -43,6 +43,8 @@ def test_time_window_limits_points_and_issues(runner: CliRunner, seeded: sa.Engi
     with seeded.connect() as conn:
         expected_issues = conn.execute(sa.text(
             "SELECT count(*) FROM event WHERE start_ms >= :a AND start_ms < :b"), {"a": start, "b": end}).scalar()
+    assert json.loads((out / "manifest.json").read_text())["exportWindow"] == {"from": start, "to": end}
+    assert run_cli(runner, "validate", out).exit_code == 0
     issues = (out / "issues.jsonl").read_text().splitlines()
     assert len(issues) == expected_issues
     for line in (out / "metrics_timeseries.jsonl").read_text().splitlines():

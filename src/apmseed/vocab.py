@@ -81,6 +81,8 @@ DAEMONS: tuple[tuple[str, str], ...] = (
     ("/usr/sbin/nginx", "-g daemon off;"),
 )
 
+SIDECARS = ("envoy-proxy", "fluent-bit", "node-exporter", "otel-collector", "istio-proxy", "vault-agent")
+
 APPLICATIONS: tuple[str, ...] = (
     "Webshop", "Mobile Banking", "Payments Platform", "Customer Portal", "Checkout Flow", "Order Management",
     "Online Banking", "Card Services", "Identity & Access", "Partner API", "Back Office", "Billing Platform",

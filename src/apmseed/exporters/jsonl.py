@@ -77,7 +77,15 @@ class JsonlExporter:
             "timeframe": {"from": info["end_time_ms"] - info["options"]["minutes"] * 60_000,
                           "to": info["end_time_ms"], "windowSize": info["options"]["minutes"] * 60_000},
             "files": dict(sorted(self.files.items())),
+            **self._export_window(),
         }
+
+    def _export_window(self) -> dict[str, Any]:
+        """A --from/--to export says so: its points and events cover only this part of the timeframe."""
+        start, end = self.info.get("export_window") or (None, None)
+        if start is None and end is None:
+            return {}
+        return {"exportWindow": {k: v for k, v in (("from", start), ("to", end)) if v is not None}}
 
     def close(self, ok: bool) -> dict[str, Any]:
         if not ok:

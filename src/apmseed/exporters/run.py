@@ -37,7 +37,7 @@ def run_export(engine: Engine, exporter: Exporter, reporter: Reporter, datasets:
     with open_snapshot(engine, window_from, window_to) as snap:
         held = available(snap.info["dataset_version"])
         chosen = [d for d in held if datasets is None or d.name in datasets]
-        exporter.open(snap.info)
+        exporter.open({**snap.info, "export_window": (window_from, window_to)})
         ok = False
         try:
             task = reporter.task("export", len(chosen))

@@ -46,7 +46,9 @@ class HostFactory(RowFactory):
 class ContainerFactory(RowFactory):
     class Params:
         parent: dict = factory.Dict({})
-        app_name = FuzzyChoice([k.name for k in vocab.SERVICES])
+        app_name = FuzzyChoice(vocab.SIDECARS)
+        # a container that runs no application service: a proxy, log shipper or exporter
+        sidecar = factory.Trait(app_name=FuzzyChoice(vocab.SIDECARS))
         image_tag = factory.LazyFunction(lambda: f"{rand.randint(1, 4)}.{rand.randint(0, 30)}.{rand.randint(0, 9)}")
         short_id = factory.LazyAttribute(lambda o: ids.hexid(o.seed, "container", o.n, 12))
 

@@ -117,30 +117,35 @@ def _split(total: int, weights: tuple[float, ...]) -> list[int]:
 
 
 def _infrastructure_and_services(profile: Profile, seed: int, start_ms: int):
+    """Hosts, then the services, then a container per service replica (named after it) with the service's
+    runtime as its PID 1; leftover containers run sidecars and leftover processes are host daemons."""
     n_hosts, n_containers, n_processes = _split(profile.entities, (0.2, 0.4, 0.4))
     hosts = build_rows(HostFactory, n_hosts, seed=seed, window_start_ms=start_ms)
-    ContainerFactory.reset_sequence(0, force=True)
-    containers = [ContainerFactory.build(seed=seed, parent=rand.choice(hosts)) for _ in range(n_containers)]
     services = build_rows(ServiceFactory, profile.services, seed=seed)
 
-    # each service runs as PID 1 in one to three containers; the remaining processes are daemons
-    ProcessFactory.reset_sequence(0, force=True)
-    processes: list[dict[str, Any]] = []
-    links: list[dict[str, Any]] = []
-    free = list(containers)
-    rand.shuffle(free)
+    # replicas: every service one first (as far as the budget goes), then up to two more at random
+    replicas = list(services[: min(len(services), n_containers, n_processes)])
     for svc in services:
-        for _ in range(rand.randint(1, 3)):
-            if len(processes) >= n_processes:
-                break
-            parent = free.pop() if free else rand.choice(hosts)
-            proc = ProcessFactory.build(seed=seed, parent=parent, serves=svc)
-            processes.append(proc)
-            links.append({"service_id": svc["id"], "snapshot_id": proc["snapshot_id"]})
+        for _ in range(rand.randint(0, 2)):
+            if len(replicas) < min(n_containers, n_processes):
+                replicas.append(svc)
+    ContainerFactory.reset_sequence(0, force=True)
+    ProcessFactory.reset_sequence(0, force=True)
+    containers: list[dict[str, Any]] = []
+    processes: list[dict[str, Any]] = []
+    links: set[tuple[str, str]] = set()
+    for svc in replicas:
+        container = ContainerFactory.build(seed=seed, parent=rand.choice(hosts), app_name=svc["label"])
+        proc = ProcessFactory.build(seed=seed, parent=container, serves=svc)
+        containers.append(container)
+        processes.append(proc)
+        links.add((svc["id"], proc["snapshot_id"]))
+    while len(containers) < n_containers:
+        containers.append(ContainerFactory.build(seed=seed, parent=rand.choice(hosts), sidecar=True))
     while len(processes) < n_processes:
-        processes.append(ProcessFactory.build(seed=seed, parent=rand.choice(hosts + containers)))
-    links = list({(link["service_id"], link["snapshot_id"]): link for link in links}.values())
-    return hosts + containers + processes, services, links
+        processes.append(ProcessFactory.build(seed=seed, parent=rand.choice(hosts)))
+    service_snapshots = [{"service_id": s, "snapshot_id": p} for s, p in sorted(links)]
+    return hosts + containers + processes, services, service_snapshots
 
 
 def _assign_services(applications: list[dict], services: list[dict]) -> list[dict[str, Any]]:
