@@ -657,6 +657,7 @@ def validate_export(directory: Path | str) -> list[Violation]:
         return [Violation(MANIFEST, 0, "missing: not an apmseed export, or the export did not complete")]
     run = _Run(directory)
     manifest = run.manifest()
+    run.rule_index.window = run.window
     for name, entry, dataset in _files_to_read(run, manifest):
         run.check_file(name, entry, dataset)
     files = manifest.get("files") if manifest is not None else None

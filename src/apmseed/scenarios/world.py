@@ -189,8 +189,8 @@ def _allocate_series(profile, seed, start_ms, end_ms, applications, services, en
     }
     for pool in candidates.values():
         rand.shuffle(pool)
-    # hosts first among infrastructure: their CPU and memory matter most
-    candidates["INFRASTRUCTURE"].sort(key=lambda t: t["plugin"] != "host")
+    # hosts first among infrastructure (pop() takes from the end): their CPU and memory matter most
+    candidates["INFRASTRUCTURE"].sort(key=lambda t: t["plugin"] == "host")
 
     bundles: list[Bundle] = []
     rows: list[dict[str, Any]] = []

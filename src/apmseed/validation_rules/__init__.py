@@ -23,6 +23,7 @@ class Index:
     """Ids per dataset, and the kept attributes of each record, from the files read so far."""
 
     def __init__(self) -> None:
+        self.window: tuple[int, int] | None = None  # the manifest's data window [from, to), once read
         self._ids: dict[str, set[str]] = {}
         self._kept: dict[str, dict[str, dict[str, Any]]] = {}
 
