@@ -16,6 +16,7 @@ export PATH="$PWD/.venv/bin:$PATH"
 services=$(mktemp -d)
 cleanup() {
   if [ -x scripts/ferretdb.sh ]; then scripts/ferretdb.sh stop "$services" >/dev/null 2>&1 || true; fi
+  if [ -x scripts/otel-services.sh ]; then scripts/otel-services.sh stop "$services" >/dev/null 2>&1 || true; fi
   rm -rf "$services"
 }
 trap cleanup EXIT
@@ -29,6 +30,21 @@ if [ -x scripts/ferretdb.sh ]; then
     exit 1
   else
     echo "FerretDB could not be started: MongoDB tests will be skipped" >&2
+  fi
+fi
+
+# Jaeger v2 and an OpenTelemetry Collector for the OTLP tests (built from the Go module proxy on first use)
+if [ -x scripts/otel-services.sh ]; then
+  if env_lines=$(scripts/otel-services.sh start "$services"); then
+    while IFS= read -r line; do
+      case "$line" in APMSEED_TEST_*=*) export "${line?}" ;; esac
+    done <<<"$env_lines"
+    echo "OpenTelemetry receivers: $(echo "$env_lines" | tr '\n' ' ')"
+  elif [ "${CI:-}" = "true" ]; then
+    echo "Jaeger / OpenTelemetry Collector could not be started and CI=true: failing" >&2
+    exit 1
+  else
+    echo "Jaeger / OpenTelemetry Collector could not be started: OTLP receiver tests will be skipped" >&2
   fi
 fi
 

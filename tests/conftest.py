@@ -68,9 +68,10 @@ def engine(database_url: str) -> Iterator[sa.Engine]:
 
 
 def seed_db(engine: sa.Engine, profile: str = "tiny", seed: int = 7, end_ms: int = END_MS,
-            **overrides: int) -> seeding.SeedResult:
+            dataset_version: str | None = None, **overrides: int) -> seeding.SeedResult:
     with engine.connect() as conn, conn.begin():
-        return seeding.seed(conn, profiles.resolve(profile, overrides), seed, end_ms, Reporter(False))
+        return seeding.seed(conn, profiles.resolve(profile, overrides), seed, end_ms, Reporter(False),
+                            dataset_version=dataset_version)
 
 
 @pytest.fixture

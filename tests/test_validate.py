@@ -22,6 +22,7 @@ from tests.conftest import run_cli
 DATASET_SCHEMAS = ("infrastructure_entities", "applications", "services", "endpoints", "metrics_timeseries",
                    "issues", "manifest")
 Record = dict[str, Any]
+CORE = ("infrastructure_entities", "applications", "services", "endpoints", "metrics_timeseries", "issues")
 
 
 # -- helpers -----------------------------------------------------------------------------------------------
@@ -30,7 +31,8 @@ Record = dict[str, Any]
 def export(runner: CliRunner, seeded: sa.Engine, tmp_path: Path) -> Path:
     out = tmp_path / "export"
     url = seeded.url.render_as_string(hide_password=False)
-    result = run_cli(runner, "export", "jsonl", out, "--database-url", url, "-q")
+    # the 1.0.0 datasets only: later datasets refer to these records and would report the same damage again
+    result = run_cli(runner, "export", "jsonl", out, "--database-url", url, "-q", "--datasets", ",".join(CORE))
     assert result.exit_code == 0, result.output
     return out
 

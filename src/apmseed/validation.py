@@ -658,6 +658,9 @@ def validate_export(directory: Path | str) -> list[Violation]:
     run = _Run(directory)
     manifest = run.manifest()
     run.rule_index.window = run.window
+    cut = manifest.get("exportWindow") if isinstance(manifest, dict) else None
+    if isinstance(cut, dict):
+        run.rule_index.export_window = (cut.get("from"), cut.get("to"))
     for name, entry, dataset in _files_to_read(run, manifest):
         run.check_file(name, entry, dataset)
     files = manifest.get("files") if manifest is not None else None

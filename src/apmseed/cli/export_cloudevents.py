@@ -74,10 +74,12 @@ def cloudevents(engine: sa.Engine, reporter: Reporter, target: FileTarget | Http
 
     \b
     Issues become com.apmseed.issue.opened (at start) and, once closed,
-    com.apmseed.issue.closed (at end); `data` is the Instana event and
-    `dataschema` names its JSON Schema. Events come in time order with
-    stable ids. --from/--to select issues by start, so a closed event
-    may lie after --to.
+    com.apmseed.issue.closed (at end); from dataset 1.3.0 on, incidents
+    (com.apmseed.incident.opened/closed), change events
+    (com.apmseed.change.recorded) and releases (com.apmseed.release.created)
+    follow. `data` is the Instana-shaped record and `dataschema` names its
+    JSON Schema. Events come in time order with stable ids. --from/--to
+    select records by start, so a closed event may lie after --to.
 
     \b
     apmseed export cloudevents --out events.jsonl

@@ -17,6 +17,7 @@ from apmseed import __version__, db, profiles, seeding, timeutil, versioning
 from apmseed.cli.common import database_options, export_options, run_export_command, stdout, summary_table
 from apmseed.cli.export_cloudevents import cloudevents
 from apmseed.cli.export_mongo import mongo
+from apmseed.cli.export_otlp import otlp
 from apmseed.errors import ApmseedError
 from apmseed.exporters.jsonl import JsonlExporter
 from apmseed.exporters.run import run_export
@@ -123,6 +124,7 @@ def export_jsonl(engine: sa.Engine, reporter: Reporter, directory: Path, **opts:
 
 export.add_command(cloudevents)
 export.add_command(mongo)
+export.add_command(otlp)
 
 
 @cli.command()

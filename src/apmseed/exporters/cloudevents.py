@@ -49,7 +49,10 @@ CloudEvent = dict[str, Any]
 EventMapping = Callable[[Record], list[CloudEvent]]
 
 # Every type an entry of MAPPINGS can emit; each has jsonschemas/cloudevents/<type>.schema.json.
-EVENT_TYPES: tuple[str, ...] = ("com.apmseed.issue.opened", "com.apmseed.issue.closed")
+EVENT_TYPES: tuple[str, ...] = ("com.apmseed.issue.opened", "com.apmseed.issue.closed",
+                                 # dataset 1.3.0
+                                 "com.apmseed.incident.opened", "com.apmseed.incident.closed",
+                                 "com.apmseed.change.recorded", "com.apmseed.release.created")
 
 
 # -- attributes -------------------------------------------------------------------------------------------
@@ -103,9 +106,47 @@ def issue_events(record: Record) -> list[CloudEvent]:
     return events
 
 
+def _as_of(event: Record, epoch_ms: int) -> Record:
+    """An event as it was at `epoch_ms`: still open (no `end`) unless it had closed by then."""
+    if event.get("end") is not None and event["end"] <= epoch_ms:
+        return event
+    return {k: v for k, v in event.items() if k != "end"} | {"state": "open"}
+
+
+def incident_and_change_events(record: Record) -> list[CloudEvent]:
+    """events.jsonl (dataset 1.3.0) minus its issues, which the `issues` entry already emits. An incident:
+    `opened` at its start, carrying it as it was then (open, only the issues that had started, no metric windows
+    yet), and, once closed, `closed` at its end with the record as exported. A change: `recorded` at its start."""
+    event_id, kind = record["eventId"], record["type"]
+    if kind == "incident":
+        start = record["start"]
+        opened = {k: v for k, v in record.items() if k not in ("end", "metrics")} | {"state": "open"}
+        opened["recentEvents"] = [{"event": _as_of(e["event"], start)} for e in record["recentEvents"]
+                                  if e["event"]["start"] <= start]
+        events = [make_event("com.apmseed.incident.opened", f"{event_id}:opened", entity_source(record), event_id,
+                             start, opened)]
+        if record["state"] == "closed":
+            events.append(make_event("com.apmseed.incident.closed", f"{event_id}:closed", entity_source(record),
+                                     event_id, record["end"], record))
+        return events
+    if kind == "change":
+        return [make_event("com.apmseed.change.recorded", f"{event_id}:recorded", entity_source(record), event_id,
+                           record["start"], record)]
+    return []
+
+
+def release_events(record: Record) -> list[CloudEvent]:
+    """A release (dataset 1.3.0): `created` at its start, carrying the releases.jsonl record."""
+    release_id = record["id"]
+    return [make_event("com.apmseed.release.created", f"{release_id}:created", f"{SOURCE_BASE}/releases",
+                       release_id, record["start"], record)]
+
+
 # dataset name -> record -> CloudEvents (in causal order). A later dataset plugs in with one entry here.
 MAPPINGS: dict[str, EventMapping] = {
     "issues": issue_events,
+    "events": incident_and_change_events,  # 1.3.0
+    "releases": release_events,  # 1.3.0
 }
 
 
@@ -340,4 +381,4 @@ class CloudEventsExporter:
 
 
 __all__ = ["EVENT_TYPES", "MAPPINGS", "CloudEventsExporter", "FileTarget", "HttpSink", "entity_source",
-           "issue_events", "rfc3339_ms"]
+           "incident_and_change_events", "issue_events", "release_events", "rfc3339_ms"]

@@ -3,7 +3,7 @@ some dataset's `tables` here (a test fails for any table without one)."""
 
 from __future__ import annotations
 
-from apmseed.exporters import readers_topology, readers_v1_2_0, readers_v1_3_0, readers_v1_4_0
+from apmseed.exporters import readers_alerting, readers_topology, readers_v1_2_0, readers_v1_3_0, readers_v1_4_0
 from apmseed.exporters.datasets_base import Dataset
 
 DATASETS: dict[str, Dataset] = {
@@ -24,6 +24,7 @@ DATASETS: dict[str, Dataset] = {
                 reader=readers_topology.infra_topology),
         Dataset("app_topology", "app_topology.jsonl", "applicationId", ("service_connection",), since="1.1.0",
                 reader=readers_topology.app_topology),
+        *readers_alerting.DATASETS,
         *readers_v1_2_0.DATASETS,
         *readers_v1_3_0.DATASETS,
         *readers_v1_4_0.DATASETS,

@@ -119,8 +119,9 @@ class Snapshot:
                 _, ts, values = pending
                 pending = next(points, None)
             if s.metric_id in catalog.COUNT_METRICS:
-                values = [int(v) for v in values]
-            pairs = [[t, v] for t, v in zip(ts, values, strict=True)]
+                values = list(map(int, values))
+            # tuples, not lists: millions of small lists wake the garbage collector (orjson writes both alike)
+            pairs = list(zip(ts, values, strict=True))
             entity = entities[s.entity_kind].get(s.eid)
             if entity is None:
                 raise ApmseedError(

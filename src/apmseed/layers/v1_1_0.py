@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from apmseed.layers import LayerContext, Rows
+from apmseed.layers import LayerContext, Rows, v1_1_0_alerting
 
 PLUGIN_LABELS = {"host": "Host", "docker": "Docker Container", "process": "Process"}
 # which kinds of service call which: web services call web services further down the chain and datastores
@@ -19,6 +19,7 @@ def fill(ctx: LayerContext) -> Rows:
         "entity_type": _entity_types(ctx),
         "service_connection": connections,
         "snapshot_relation": _snapshot_relations(ctx, connections),
+        **v1_1_0_alerting.fill(ctx),
     }
 
 

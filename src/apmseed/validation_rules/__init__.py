@@ -24,6 +24,8 @@ class Index:
 
     def __init__(self) -> None:
         self.window: tuple[int, int] | None = None  # the manifest's data window [from, to), once read
+        # a --from/--to export's cut [from, to) (either end may be None): events outside it are left out
+        self.export_window: tuple[int | None, int | None] | None = None
         self._ids: dict[str, set[str]] = {}
         self._kept: dict[str, dict[str, dict[str, Any]]] = {}
 

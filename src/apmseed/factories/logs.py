@@ -1,0 +1,166 @@
+"""Log lines of the services' processes: message vocabularies per runtime and datastore, and the generator that
+places INFO/DEBUG lines over the whole window and WARN/ERROR lines inside the latency/error issues of their
+service (each tied to its issue), with deterministic 16-hex trace ids on request-scoped lines."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import numpy as np
+
+from apmseed.factories.web import Estate, Issue, Sequence, fill_path, poisson_times, split_label
+
+# the Instana technology of a service -> the vocabulary its lines use
+RUNTIMES = {"springbootApplicationContainer": "java", "nodeJsRuntimePlatform": "node",
+            "pythonRuntimePlatform": "python", "golangRuntimePlatform": "go", "clrRuntimePlatform": "dotnet",
+            "postgreSqlDatabase": "postgres", "redisDatabase": "redis", "elasticsearchCluster": "elasticsearch",
+            "kafkaCluster": "kafka"}
+DATASTORES = frozenset({"postgres", "redis", "elasticsearch", "kafka"})
+EXCEPTIONS: dict[str, tuple[tuple[str, str], ...]] = {
+    "java": (("java.net.SocketTimeoutException", "Read timed out"),
+             ("org.springframework.dao.DataAccessResourceFailureException", "Unable to acquire JDBC Connection"),
+             ("org.springframework.web.client.HttpServerErrorException$ServiceUnavailable",
+              "503 Service Unavailable: \"upstream connect error or disconnect/reset before headers\"")),
+    "node": (("Error", "connect ECONNREFUSED 10.12.4.17:5432"),
+             ("TypeError", "Cannot read properties of undefined (reading 'items')"),
+             ("FetchError", "request to http://inventory:8080/api/stock failed, reason: socket hang up")),
+    "python": (("psycopg.OperationalError", "connection to server at \"orders-db\" (10.12.3.9), port 5432 failed: "
+                                            "timeout expired"),
+               ("requests.exceptions.ReadTimeout", "HTTPConnectionPool(host='pricing', port=8080): Read timed out. "
+                                                   "(read timeout=2.0)"),
+               ("KeyError", "'currency'")),
+    "go": (("context.deadlineExceededError", "context deadline exceeded"),
+           ("*net.OpError", "dial tcp 10.12.7.21:6379: connect: connection refused"),
+           ("*errors.errorString", "upstream returned 503 Service Unavailable")),
+    "dotnet": (("System.TimeoutException", "The operation has timed out."),
+               ("Npgsql.NpgsqlException", "Exception while reading from stream"),
+               ("System.Net.Http.HttpRequestException",
+                "Response status code does not indicate success: 503 (Service Unavailable).")),
+}
+STORE_ERRORS: dict[str, tuple[str, ...]] = {
+    "postgres": ("ERROR:  canceling statement due to statement timeout", "ERROR:  deadlock detected",
+                 "FATAL:  remaining connection slots are reserved for non-replication superuser connections"),
+    "redis": ("Error accepting a client connection: max number of clients reached",
+              "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk"),
+    "elasticsearch": ("rejected execution of coordinating operation [coordinating_and_primary_bytes=0, "
+                      "replica_bytes=0, all_bytes=0, coordinating_operation_bytes=64234, max_coordinating_and_"
+                      "primary_bytes=107374182]", "search_phase_execution_exception: all shards failed"),
+    "kafka": ("Error processing append operation on partition {resource}-0 (kafka.server.ReplicaManager)",
+              "[ReplicaFetcher replicaId=1, leaderId=2, fetcherId=0] Error sending fetch request"),
+}
+STORE_SLOW: dict[str, str] = {
+    "postgres": "duration: {ms}.{frac:03d} ms  statement: {op} FROM {resource} WHERE id = $1",
+    "redis": "Slow command: {op} {resource} took {ms} ms",
+    "elasticsearch": "[index.search.slowlog.query] [{resource}][0] took[{ms}ms], took_millis[{ms}], total_hits[{n}]",
+    "kafka": "[Producer clientId=producer-1] Request to partition {resource}-0 took {ms} ms",
+}
+STORE_INFO: dict[str, tuple[str, ...]] = {
+    "postgres": ("checkpoint complete: wrote {n} buffers ({pct}.{frac}%); write={sec}.{msec:03d} s, "
+                 "sync=0.004 s", "automatic vacuum of table \"app.public.{resource}\": index scans: 1"),
+    "redis": ("{n} changes in 60 seconds. Saving...", "Background saving terminated with success"),
+    "elasticsearch": ("[gc][{n}] overhead, spent [{ms}ms] collecting in the last [1s]",
+                      "updating number_of_replicas to [1] for indices [{resource}]"),
+    "kafka": ("[Log partition={resource}-0] Rolled new log segment at offset {n}",
+              "[GroupCoordinator 1]: Stabilized group order-processor generation {sec}"),
+}
+APP_INFO = ("Refreshed {n} feature flags from feature-flags", "Connection pool stats: active={sec}, idle={pct}, "
+            "waiting=0", "Scheduled job cleanup-expired-sessions finished in {ms} ms",
+            "Cache hit ratio {pct}.{frac}% over the last 60 s")
+APP_DEBUG = ("Outgoing request GET http://auth:8080/api/token returned 200 in {ms} ms",
+             "Resolved {n} price rules for the request", "JWT validated for subject u-{n}")
+
+BACKGROUND_PER_MINUTE = 0.1  # INFO/DEBUG lines per service and minute
+REQUEST_SCOPED = {"INFO": 0.6, "DEBUG": 0.3}  # share of lines logged inside a request (they carry a trace id)
+ERRORS_PER_MINUTE = 0.4  # plus 2.5 x the erroneous share of the issue
+WARNINGS_PER_MINUTE = 0.3  # plus 0.1 x the latency factor of the issue
+COMPANION = 0.6  # share of error lines preceded by an INFO line of the same request
+
+
+def _fmt(template: str, r: random.Random, **extra: Any) -> str:
+    return template.format(n=r.randint(2, 9_999), ms=r.randint(2, 900), pct=r.randint(40, 99), sec=r.randint(1, 60),
+                           frac=r.randint(0, 9), msec=r.randint(0, 999), **extra)
+
+
+def service_logs(est: Estate, service: dict[str, Any], rng: np.random.Generator, r: random.Random,
+                 log_ids: Sequence, trace_ids: Sequence) -> list[dict[str, Any]]:
+    """All lines of one service (it must have at least one runtime process)."""
+    runtimes = est.runtimes[service["id"]]
+    vocab = RUNTIMES.get(service["technologies"][0] if service["technologies"] else "", "java")
+    store = vocab in DATASTORES
+    endpoints = est.endpoints.get(service["id"], [])
+    rows: list[dict[str, Any]] = []
+
+    def line(ts: int, level: str, message: str, endpoint: dict[str, Any] | None = None, trace: str | None = None,
+             issue: Issue | None = None, exception: tuple[str, str] | None = None) -> None:
+        process, host = runtimes[r.randrange(len(runtimes))]
+        rows.append({
+            "log_id": log_ids.next(), "timestamp_ms": ts, "level": level, "message": message,
+            "service_id": service["id"], "process_snapshot_id": process, "host_snapshot_id": host,
+            "endpoint_id": endpoint["id"] if endpoint else None, "trace_id": trace,
+            "event_id": issue.event_id if issue else None,
+            "stream_name": "stderr" if level in ("ERROR", "WARN") else "stdout",
+            "exception_type": exception[0] if exception else None,
+            "exception_message": exception[1] if exception else None,
+            "kubernetes_cluster_name": None, "kubernetes_namespace_name": None, "kubernetes_deployment_name": None,
+            "kubernetes_pod_name": None, "kubernetes_container_name": None, "kubernetes_node_name": None,
+        })
+
+    def request(endpoint: dict[str, Any]) -> tuple[str, str, str]:
+        """(operation, concrete path or resource, display) of a call to an endpoint."""
+        op, rest = split_label(endpoint["label"])
+        rest = fill_path(rest, r) if rest.startswith("/") else rest.split(" ")[0]
+        return op, rest, f"{op} {rest}"
+
+    def latency(ts: int, factor: float = 1.0) -> int:
+        base = est.latency_at(service["id"], ts) or r.lognormvariate(np.log(60.0), 0.5)
+        return max(1, int(base * factor * r.uniform(0.7, 1.4)))
+
+    # INFO and DEBUG all over the window
+    for ts in poisson_times(rng, est.start_ms, est.end_ms, BACKGROUND_PER_MINUTE * rng.lognormal(0.0, 0.3)):
+        ts = int(ts)
+        level = "INFO" if r.random() < 0.65 else "DEBUG"
+        if endpoints and not store and r.random() < REQUEST_SCOPED[level]:
+            endpoint = endpoints[r.randrange(len(endpoints))]
+            op, _, shown = request(endpoint)
+            status = {"POST": 201, "DELETE": 204}.get(op, 200)
+            message = (f"Completed {shown} in {latency(ts)} ms with status {status}" if level == "INFO"
+                       else f"Handling {shown}")
+            line(ts, level, message, endpoint, trace_ids.next())
+        else:
+            resource = split_label(endpoints[r.randrange(len(endpoints))]["label"])[1].split(" ")[0] \
+                if endpoints else service["label"]
+            templates = STORE_INFO[vocab] if store else (APP_INFO if level == "INFO" else APP_DEBUG)
+            line(ts, level, _fmt(templates[r.randrange(len(templates))], r, resource=resource))
+
+    # WARN and ERROR only while an issue of the service is open
+    for issue in est.issues_of([service["id"]]):
+        minutes = (issue.end_ms - issue.start_ms) / 60_000
+        if issue.kind == "errors":
+            rate = ERRORS_PER_MINUTE + 2.5 * issue.strength
+        else:
+            rate = WARNINGS_PER_MINUTE + 0.1 * issue.strength
+        count = int(rng.poisson(rate * minutes))
+        stamps = np.sort(rng.integers(issue.start_ms, issue.end_ms, count))
+        pinned = [e for e in endpoints if e["id"] == issue.endpoint_id]
+        for ts in (int(t) for t in stamps):
+            endpoint = pinned[0] if pinned else (endpoints[r.randrange(len(endpoints))] if endpoints else None)
+            trace = trace_ids.next() if endpoint and not store else None  # datastores do not see traces
+            op, resource, shown = request(endpoint) if endpoint else ("call", service["label"], service["label"])
+            if issue.kind == "latency":
+                took = latency(ts, issue.strength)
+                message = (STORE_SLOW[vocab].format(ms=took, frac=r.randint(0, 999), op=op, resource=resource,
+                                                    n=r.randint(10, 5_000)) if store
+                           else f"Slow request: {shown} took {took} ms (threshold 1000 ms)")
+                line(ts, "WARN", message, endpoint, trace, issue)
+                continue
+            if store:
+                line(ts, "ERROR", STORE_ERRORS[vocab][r.randrange(len(STORE_ERRORS[vocab]))].format(
+                    resource=resource), endpoint, trace, issue)
+                continue
+            exception = EXCEPTIONS[vocab][r.randrange(len(EXCEPTIONS[vocab]))]
+            if endpoint and r.random() < COMPANION and ts - 5 >= est.start_ms:
+                line(ts - r.randint(5, 2_000) if ts - 2_000 >= est.start_ms else ts - 5, "INFO", f"Handling {shown}",
+                     endpoint, trace)
+            line(ts, "ERROR", f"{shown} failed: {exception[0]}: {exception[1]}", endpoint, trace, issue, exception)
+    return rows
