@@ -6,7 +6,9 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -46,18 +48,42 @@ def _admin(server_url: str) -> sa.Engine:
     return db.create_engine(server_url).execution_options(isolation_level="AUTOCOMMIT")
 
 
-@pytest.fixture
-def database_url(server_url: str) -> Iterator[str]:
-    """A fresh, empty database for one test."""
-    name = f"t_{uuid.uuid4().hex[:12]}"
+@contextmanager
+def scratch_database(server_url: str, prefix: str = "t") -> Iterator[str]:
+    """A fresh, empty database on the test server, dropped afterwards; yields its URL."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     admin = _admin(server_url)
     with admin.connect() as conn:
         conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = sa.make_url(server_url).set(database=name).render_as_string(hide_password=False)
-    yield url
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    try:
+        yield sa.make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@contextmanager
+def seeded_database(server_url: str, prefix: str = "t", **seed_options: Any) -> Iterator[sa.Engine]:
+    """A scratch database seeded once (for module-scoped fixtures of tests that only read)."""
+    with scratch_database(server_url, prefix) as url:
+        engine = db.create_engine(url)
+        try:
+            seed_db(engine, **seed_options)
+            yield engine
+        finally:
+            engine.dispose()
+
+
+def url_of(engine: sa.Engine) -> str:
+    return engine.url.render_as_string(hide_password=False)
+
+
+@pytest.fixture
+def database_url(server_url: str) -> Iterator[str]:
+    """A fresh, empty database for one test."""
+    with scratch_database(server_url) as url:
+        yield url
 
 
 @pytest.fixture

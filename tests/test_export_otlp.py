@@ -18,7 +18,6 @@ import threading
 import time
 import urllib.error
 import urllib.request
-import uuid
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -38,10 +37,10 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceResponse,
 )
 
-from apmseed import catalog, db
+from apmseed import catalog
 from apmseed.exporters import otlp as otlp_module
 from apmseed.exporters.snapshot import open_snapshot
-from tests.conftest import END_MS, require_service, run_cli, seed_db
+from tests.conftest import END_MS, require_service, run_cli, seed_db, seeded_database
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "scripts" / "otel-services.sh"
@@ -201,19 +200,8 @@ def free_port() -> int:
 @pytest.fixture(scope="module")
 def tiny_db(server_url: str) -> Iterator[sa.Engine]:
     """One database seeded with the tiny profile, seed 7, for every test of this module (exports only read)."""
-    name = f"t_otlp_{uuid.uuid4().hex[:10]}"
-    admin = db.create_engine(server_url).execution_options(isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    engine = db.create_engine(sa.make_url(server_url).set(database=name).render_as_string(hide_password=False))
-    try:
-        seed_db(engine)
+    with seeded_database(server_url, "totlp") as engine:
         yield engine
-    finally:
-        engine.dispose()
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,6 @@ import hashlib
 import json
 import re
 import shutil
-import uuid
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,11 +21,11 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 from jsonschema import Draft7Validator, Draft202012Validator
 
-from apmseed import db, profiles, seeding
+from apmseed import profiles, seeding
 from apmseed.exporters import cloudevents as ce
 from apmseed.progress import Reporter
 from apmseed.validation import validate_export
-from tests.conftest import END_MS, run_cli, seed_db
+from tests.conftest import END_MS, run_cli, seed_db, seeded_database
 
 START_MS = END_MS - 60 * 60_000  # the tiny profile: 60 minutes
 MINUTE = 60_000
@@ -45,19 +44,8 @@ MY_TABLES = ("release", "release_application", "release_service", "release_issue
 @pytest.fixture(scope="module")
 def db13(server_url: str) -> Iterator[sa.Engine]:
     """The tiny profile at the latest dataset version, seeded once for this module."""
-    name = f"t13_{uuid.uuid4().hex[:10]}"
-    admin = db.create_engine(server_url).execution_options(isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    engine = db.create_engine(sa.make_url(server_url).set(database=name).render_as_string(hide_password=False))
-    try:
-        seed_db(engine)
+    with seeded_database(server_url, "t13") as engine:
         yield engine
-    finally:
-        engine.dispose()
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def _url(engine: sa.Engine) -> str:

@@ -5,7 +5,6 @@ decide last logins, last uses and last modifications; tokens and actors stay wit
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,7 @@ from instana_client.models.audit_log_entry import AuditLogEntry
 from apmseed import versioning
 from apmseed.exporters import readers_v1_4_0
 from apmseed.schema.access import PERMISSION_FLAGS, PERMISSIONS
-from tests.conftest import END_MS, run_cli, seed_db
+from tests.conftest import END_MS, run_cli, seed_db, seeded_database
 
 FILE_MODELS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "user_roles.jsonl": lambda r: models.UserResult,
@@ -44,19 +43,8 @@ FILE_MODELS: dict[str, Callable[[dict[str, Any]], Any]] = {
 def db14(server_url: str) -> Iterator[sa.Engine]:
     """One database seeded (tiny profile) up to the latest version, shared by the module: tests only read it or
     roll back what they try."""
-    name = f"t14_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    engine = sa.create_engine(sa.make_url(server_url).set(database=name))
-    try:
-        seed_db(engine)
+    with seeded_database(server_url, "t14") as engine:
         yield engine
-    finally:
-        engine.dispose()
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def _url(engine: sa.Engine) -> str:
