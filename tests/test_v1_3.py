@@ -131,8 +131,9 @@ def test_events_file_holds_every_kind(db13: sa.Engine, out13: Path) -> None:
         events, key=lambda e: (e["start"], order[e["type"]], e["eventId"]))]
     issues = {i["eventId"]: i for i in records(out13, "issues.jsonl")}
     for e in events:
-        if e["type"] == "issue":  # the issues.jsonl record, plus correlation keys only
-            assert {k: v for k, v in e.items() if k not in ("metrics", "metadata")} == issues[e["eventId"]]
+        if e["type"] == "issue":  # the issues.jsonl record, plus correlation keys (and, from 1.4.0, its spec)
+            extra = ("metrics", "metadata", "eventSpecificationId")
+            assert {k: v for k, v in e.items() if k not in extra} == issues[e["eventId"]]
         for entry in e.get("metrics", []):  # Instana's List[Dict[str, Dict]]: every value an object
             assert len(entry) == 1 and all(isinstance(v, dict) for v in entry.values())
         for name in ("metadata", "probableCause"):

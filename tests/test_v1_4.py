@@ -394,3 +394,14 @@ def test_downgrade_to_1_3_removes_exactly_the_new_tables(engine: sa.Engine) -> N
     with engine.begin() as conn:
         versioning.downgrade(conn, "1.3.0")
     assert set(sa.inspect(engine).get_table_names()) == before - mine
+
+
+def test_issues_in_events_name_their_event_specification(db14: sa.Engine, out14: Path) -> None:
+    """The link event -> specification is exported as Instana's `EventResult.eventSpecificationId`."""
+    linked = {r["event_id"]: r["event_specification_id"] for r in _rows(
+        db14, "SELECT event_id, event_specification_id FROM event_specification_event")}
+    events = [json.loads(line) for line in (out14 / "events.jsonl").read_text().splitlines()]
+    issues = [e for e in events if e["type"] == "issue"]
+    assert issues and all(e["eventSpecificationId"] == linked[e["eventId"]] for e in issues)
+    specs = {json.loads(line)["id"] for line in (out14 / "event_specifications.jsonl").read_text().splitlines()}
+    assert {e["eventSpecificationId"] for e in issues} <= specs

@@ -116,7 +116,10 @@ def events(snap: Snapshot) -> Iterator[Record]:
     (the correlated series windows) and, after a bad deploy, `metadata.precedingRelease`; incidents with
     `triggeringEventId`, `recentEvents` (the grouped issues), the trigger's `metrics` and, if a release preceded
     the trigger, `probableCause`; changes (the deploy of a release, severity -1) with `releaseId`."""
+    from apmseed.exporters.readers_v1_4_0 import event_specification_ids
+
     metrics = _metric_windows(snap)
+    specifications = event_specification_ids(snap.conn)  # empty before 1.4.0
     preceding = {r.event_id: _release_ref(r) for r in snap.conn.execute(sa.text(
         "SELECT ri.event_id, ri.release_id, r.name, r.start_ms, c.event_id AS change_id FROM release_issue ri"
         " JOIN release r ON r.id = ri.release_id JOIN change_event c ON c.release_id = r.id"))}
@@ -129,6 +132,8 @@ def events(snap: Snapshot) -> Iterator[Record]:
             item["metrics"] = metrics[issue["eventId"]]
         if issue["eventId"] in preceding:
             item["metadata"] = {"precedingRelease": preceding[issue["eventId"]]}
+        if issue["eventId"] in specifications:
+            item["eventSpecificationId"] = specifications[issue["eventId"]]
         items.append((issue["start"], 0, issue["eventId"], item))
 
     grouped: dict[str, list[Record]] = defaultdict(list)
