@@ -481,7 +481,7 @@ DAMAGE: dict[str, tuple[str, Any, Any, str]] = {
         lambda r: r["metrics"]["pageLoads.sum.60"].append([END_MS + 60_000, 1]), "outside the adjustedTimeframe"),
     "alert with warning beyond critical": (
         "website_alert_configs.jsonl", lambda r: r["rules"][0]["thresholdOperator"] == ">",
-        lambda r: r["rules"][0]["thresholds"]["WARNING"].update(value=1e9), "WARNING threshold"),
+        lambda r: r["rules"][0]["thresholds"]["warning"].update(value=1e9), "warning threshold"),
     "alert on a metric missing from the catalog": (
         "mobile_alert_configs.jsonl", lambda r: True,
         lambda r: r["rules"][0]["rule"].update(metricName="batteryDrain"), "batteryDrain"),

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from apmseed.exporters.snapshot import Snapshot
 
 SINCE = "1.2.0"
-SEVERITY_KEYS = (("WARNING", "warning_value"), ("CRITICAL", "critical_value"))  # `RuleWithThreshold.thresholds`
+SEVERITY_KEYS = (("warning", "warning_value"), ("critical", "critical_value"))  # `RuleWithThreshold.thresholds`
 
 
 def _rows(snap: Snapshot, sql: str, **params: Any) -> Iterator[sa.RowMapping]:

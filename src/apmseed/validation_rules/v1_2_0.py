@@ -126,12 +126,12 @@ def _alerts(catalog: str, entities: str, link: str) -> Any:
         (entry,) = r["rules"]
         problems += _catalog_metric(index, catalog, entry["rule"]["metricName"], entry["rule"]["aggregation"],
                                     "rule")
-        warning = entry["thresholds"].get("WARNING", {}).get("value")
-        critical = entry["thresholds"]["CRITICAL"]["value"]
+        warning = entry["thresholds"].get("warning", {}).get("value")
+        critical = entry["thresholds"]["critical"]["value"]
         if warning is not None:
             rising = entry["thresholdOperator"] in (">", ">=")
             if (warning >= critical) if rising else (warning <= critical):
-                problems.append(f"WARNING threshold {warning} is not {'below' if rising else 'above'} CRITICAL "
+                problems.append(f"warning threshold {warning} is not {'below' if rising else 'above'} critical "
                                 f"{critical} for operator {entry['thresholdOperator']!r}")
         if r["initialCreated"] > r["created"]:
             problems.append("initialCreated is after created")
