@@ -3,6 +3,7 @@ per test. Under CI=true a server that cannot be reached fails the run instead of
 
 from __future__ import annotations
 
+import json
 import os
 import uuid
 from collections.abc import Iterator
@@ -77,6 +78,25 @@ def seeded_database(server_url: str, prefix: str = "t", **seed_options: Any) -> 
 
 def url_of(engine: sa.Engine) -> str:
     return engine.url.render_as_string(hide_password=False)
+
+
+def rows(engine: sa.Engine, sql: str, **params: Any) -> list[sa.RowMapping]:
+    with engine.connect() as conn:
+        return list(conn.execute(sa.text(sql), params).mappings())
+
+
+def jsonl_records(directory: Path, name: str) -> list[dict[str, Any]]:
+    """Every record of one exported file."""
+    return [json.loads(line) for line in (directory / name).read_text().splitlines()]
+
+
+def drop_none(value: Any) -> Any:
+    """to_dict() of the client models writes some optional keys as null and drops others: compare without nulls."""
+    if isinstance(value, dict):
+        return {k: drop_none(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [drop_none(v) for v in value]
+    return value
 
 
 @pytest.fixture

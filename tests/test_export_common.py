@@ -9,6 +9,7 @@ from click.testing import CliRunner
 from apmseed.exporters.datasets import DATASETS, INTERNAL_TABLES
 from apmseed.schema import metadata
 from tests.conftest import END_MS, run_cli
+from tests.conftest import url_of as _url
 
 
 def test_every_table_is_carried_by_some_dataset() -> None:
@@ -16,10 +17,6 @@ def test_every_table_is_carried_by_some_dataset() -> None:
     missing = set(metadata.tables) - covered - INTERNAL_TABLES
     assert not missing, f"tables without an export mapping: {sorted(missing)}"
     assert covered <= set(metadata.tables), "a dataset names a table that does not exist"
-
-
-def _url(engine: sa.Engine) -> str:
-    return engine.url.render_as_string(hide_password=False)
 
 
 def test_dry_run_counts_without_writing(runner: CliRunner, seeded: sa.Engine, tmp_path: Path) -> None:

@@ -26,6 +26,7 @@ from apmseed.validation import load_schema, schema_problem, validate_export
 from apmseed.validation_rules import Index, keep_for
 from apmseed.validation_rules import v1_1_0 as rules
 from tests.conftest import END_MS, run_cli
+from tests.conftest import jsonl_records as _records
 
 FILE_MODELS: dict[str, Any] = {
     "alerting_channels.jsonl": models.AbstractIntegration,
@@ -74,10 +75,6 @@ def export_dir(alert_db: sa.Engine, tmp_path_factory: pytest.TempPathFactory) ->
     result = run_cli(CliRunner(), "export", "jsonl", out, "--database-url", url, "-q")
     assert result.exit_code == 0, result.output
     return out
-
-
-def _records(export_dir: Path, file_name: str) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in (export_dir / file_name).read_text().splitlines()]
 
 
 def _without_none(value: Any) -> Any:

@@ -26,7 +26,10 @@ from apmseed.exporters.readers_v1_2_0 import DATASETS
 from apmseed.factories.synthetics import BASE_FAILURE_RATE
 from apmseed.progress import Reporter
 from apmseed.validation import validate_export
-from tests.conftest import END_MS, run_cli
+from tests.conftest import END_MS, rows, run_cli
+from tests.conftest import drop_none as _drop_none
+from tests.conftest import jsonl_records as records
+from tests.conftest import url_of as _url
 
 VERSION = "1.2.0"
 START_MS = END_MS - profiles.PROFILES["tiny"].minutes * 60_000
@@ -67,10 +70,6 @@ def engine12(server_url: str) -> Iterator[sa.Engine]:
     admin.dispose()
 
 
-def _url(engine: sa.Engine) -> str:
-    return engine.url.render_as_string(hide_password=False)
-
-
 @pytest.fixture(scope="module")
 def export12(engine12: sa.Engine, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("export12") / "out"
@@ -79,24 +78,7 @@ def export12(engine12: sa.Engine, tmp_path_factory: pytest.TempPathFactory) -> P
     return out
 
 
-def records(directory: Path, name: str) -> list[Record]:
-    return [json.loads(line) for line in (directory / name).read_text().splitlines()]
-
-
-def rows(engine: sa.Engine, sql: str, **params: Any) -> list[sa.RowMapping]:
-    with engine.connect() as conn:
-        return list(conn.execute(sa.text(sql), params).mappings())
-
-
 # -- fidelity ---------------------------------------------------------------------------------------------------
-
-def _drop_none(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _drop_none(v) for k, v in value.items() if v is not None}
-    if isinstance(value, list):
-        return [_drop_none(v) for v in value]
-    return value
-
 
 @pytest.mark.parametrize("file_name", FILE_MODELS)
 def test_every_record_is_accepted_by_the_official_model(export12: Path, file_name: str) -> None:

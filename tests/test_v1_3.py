@@ -26,6 +26,8 @@ from apmseed.exporters import cloudevents as ce
 from apmseed.progress import Reporter
 from apmseed.validation import validate_export
 from tests.conftest import END_MS, run_cli, seed_db, seeded_database
+from tests.conftest import jsonl_records as records
+from tests.conftest import url_of as _url
 
 START_MS = END_MS - 60 * 60_000  # the tiny profile: 60 minutes
 MINUTE = 60_000
@@ -48,10 +50,6 @@ def db13(server_url: str) -> Iterator[sa.Engine]:
         yield engine
 
 
-def _url(engine: sa.Engine) -> str:
-    return engine.url.render_as_string(hide_password=False)
-
-
 @pytest.fixture(scope="module")
 def out13(db13: sa.Engine, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("v13") / "export"
@@ -63,10 +61,6 @@ def out13(db13: sa.Engine, tmp_path_factory: pytest.TempPathFactory) -> Path:
 def rows(engine: sa.Engine, sql: str, **params: Any) -> list[sa.Row]:
     with engine.connect() as conn:
         return list(conn.execute(sa.text(sql), params))
-
-
-def records(directory: Path, name: str) -> list[Record]:
-    return [json.loads(line) for line in (directory / name).read_text().splitlines()]
 
 
 def damaged_copy(src: Path, dst: Path, name: str, edit: Any) -> Path:

@@ -19,6 +19,10 @@ from apmseed import versioning
 from apmseed.exporters import readers_v1_4_0
 from apmseed.schema.access import PERMISSION_FLAGS, PERMISSIONS
 from tests.conftest import END_MS, run_cli, seed_db, seeded_database
+from tests.conftest import drop_none as _drop_none
+from tests.conftest import jsonl_records as _records
+from tests.conftest import rows as _rows
+from tests.conftest import url_of as _url
 
 FILE_MODELS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "user_roles.jsonl": lambda r: models.UserResult,
@@ -47,34 +51,12 @@ def db14(server_url: str) -> Iterator[sa.Engine]:
         yield engine
 
 
-def _url(engine: sa.Engine) -> str:
-    return engine.url.render_as_string(hide_password=False)
-
-
 @pytest.fixture(scope="module")
 def out14(db14: sa.Engine, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("export14") / "out"
     result = run_cli(CliRunner(), "export", "jsonl", out, "--database-url", _url(db14), "-q")
     assert result.exit_code == 0, result.output
     return out
-
-
-def _records(out: Path, file: str) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in (out / file).read_text().splitlines()]
-
-
-def _rows(engine: sa.Engine, sql: str, **params: Any) -> list[sa.RowMapping]:
-    with engine.connect() as conn:
-        return list(conn.execute(sa.text(sql), params).mappings())
-
-
-def _drop_none(value: Any) -> Any:
-    """to_dict() writes some optional keys as null and drops others: compare with nulls removed on both sides."""
-    if isinstance(value, dict):
-        return {k: _drop_none(v) for k, v in value.items() if v is not None}
-    if isinstance(value, list):
-        return [_drop_none(v) for v in value]
-    return value
 
 
 # -- fidelity ---------------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from click.testing import CliRunner
 from jsonschema import Draft202012Validator
 
 from apmseed.validation import Violation, load_schema, scan_points, schema_validator, validate_export
+from tests.conftest import jsonl_records as records
 from tests.conftest import run_cli
 
 DATASET_SCHEMAS = ("infrastructure_entities", "applications", "services", "endpoints", "metrics_timeseries",
@@ -35,10 +36,6 @@ def export(runner: CliRunner, seeded: sa.Engine, tmp_path: Path) -> Path:
     result = run_cli(runner, "export", "jsonl", out, "--database-url", url, "-q", "--datasets", ",".join(CORE))
     assert result.exit_code == 0, result.output
     return out
-
-
-def records(directory: Path, name: str) -> list[Record]:
-    return [json.loads(line) for line in (directory / name).read_text().splitlines()]
 
 
 def replace_line(directory: Path, name: str, number: int, new: Record | bytes, fix_manifest: bool = True) -> None:
