@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,13 +16,6 @@ from apmseed.profiles import Profile
 from apmseed.progress import Reporter
 from apmseed.scenarios.world import World, build_world
 from apmseed.schema import metadata
-
-# metric_point's PK and FK are dropped for the COPY and rebuilt afterwards in the same transaction:
-# integrity is still enforced before commit, at index-build speed instead of per-row checks
-POINT_CONSTRAINTS = (
-    ("pk_metric_point", "PRIMARY KEY (series_id, ts_ms)"),
-    ("fk_metric_point_series_id_metric_series", "FOREIGN KEY (series_id) REFERENCES metric_series (series_id)"),
-)
 
 # post-load checks SQL constraints cannot express (they span tables); each must return no rows
 INTEGRITY_CHECKS = {
@@ -147,26 +142,37 @@ def validate_deferred_constraints(conn: Connection) -> None:
 BULK_ROWS = 20_000  # from here on, checking FKs per row costs more than validating them once after the load
 
 
-def copy_bulk(conn: Connection, table: str, rows: list[dict[str, Any]]) -> int:
-    """COPY a big table with its foreign keys and plain indexes dropped, then recreate them from their own
-    definitions in the same transaction: integrity is enforced before commit, at bulk speed."""
-    fks = conn.execute(sa.text(
-        "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint"
-        " WHERE conrelid = CAST(:t AS regclass) AND contype = 'f' ORDER BY conname"), {"t": table}).all()
+@contextmanager
+def deferred_constraints(conn: Connection, table: str, primary_key: bool = False) -> Iterator[None]:
+    """Drop a table's foreign keys and plain indexes (and its primary key if asked) for a bulk load, then
+    recreate them from their own definitions in the same transaction: integrity is enforced before commit, at
+    index-build speed instead of per-row checks."""
+    kinds = "('f', 'p')" if primary_key else "('f')"
+    constraints = conn.execute(sa.text(
+        f"SELECT conname, contype, pg_get_constraintdef(oid) FROM pg_constraint"
+        f" WHERE conrelid = CAST(:t AS regclass) AND contype IN {kinds} ORDER BY contype DESC, conname"),
+        {"t": table}).all()  # primary key first, foreign keys after
     indexes = conn.execute(sa.text(
         "SELECT indexname, indexdef FROM pg_indexes i WHERE schemaname = current_schema() AND tablename = :t"
         " AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname) ORDER BY indexname"),
         {"t": table}).all()
-    for name, _ in fks:
-        conn.execute(sa.text(f'ALTER TABLE "{table}" DROP CONSTRAINT "{name}"'))
+    for name, _, _ in reversed(constraints):
+        conn.execute(sa.text(f"ALTER TABLE {table} DROP CONSTRAINT {name}"))
     for name, _ in indexes:
-        conn.execute(sa.text(f'DROP INDEX "{name}"'))
-    n = load.copy_rows(conn.connection.driver_connection, table, rows)
+        conn.execute(sa.text(f"DROP INDEX {name}"))
+    yield
+    for name, _, definition in constraints[:1] if constraints and constraints[0][1] == "p" else []:
+        conn.execute(sa.text(f"ALTER TABLE {table} ADD CONSTRAINT {name} {definition}"))
     for _, definition in indexes:
         conn.execute(sa.text(definition))
-    for name, definition in fks:
-        conn.execute(sa.text(f'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" {definition}'))
-    return n
+    for name, kind, definition in constraints:
+        if kind == "f":
+            conn.execute(sa.text(f"ALTER TABLE {table} ADD CONSTRAINT {name} {definition}"))
+
+
+def copy_bulk(conn: Connection, table: str, rows: list[dict[str, Any]]) -> int:
+    with deferred_constraints(conn, table):
+        return load.copy_rows(conn.connection.driver_connection, table, rows)
 
 
 def downgrade_dataset(conn: Connection, target: str) -> None:
@@ -192,14 +198,9 @@ def load_world(conn: Connection, world: World, reporter: Reporter, counts: dict[
         counts[name] = load.copy_rows(pg, name, rows)
         task.advance(len(rows))
 
-    for constraint, _ in POINT_CONSTRAINTS:
-        conn.execute(sa.text(f"ALTER TABLE metric_point DROP CONSTRAINT {constraint}"))
     points = reporter.task("metric points", world.profile.points)
-    counts["metric_point"] = load.copy_points(pg, world.point_chunks(), points.advance)
-    constraints = reporter.task("constraints", len(POINT_CONSTRAINTS))
-    for constraint, definition in POINT_CONSTRAINTS:
-        conn.execute(sa.text(f"ALTER TABLE metric_point ADD CONSTRAINT {constraint} {definition}"))
-        constraints.advance(1)
+    with deferred_constraints(conn, "metric_point", primary_key=True):
+        counts["metric_point"] = load.copy_points(pg, world.point_chunks(), points.advance)
     # the cross-table checks run once, at the end of upgrade_dataset
 
 

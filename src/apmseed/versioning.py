@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from alembic import command
@@ -23,7 +24,9 @@ def alembic_config(connection: Connection | None = None) -> Config:
     return cfg
 
 
+@functools.cache
 def script_directory() -> ScriptDirectory:
+    """Parsed once per process: version checks run many times per command and the scripts never change."""
     return ScriptDirectory.from_config(alembic_config())
 
 
