@@ -8,9 +8,9 @@ quickstart:
 test:
 	bash scripts/test.sh
 
-# Speed and memory, as ratios to raw COPY measured in the same run (writes BENCHMARKS.md).
+# Speed and memory, as ratios to raw COPY measured in the same run (writes BENCHMARKS.md); XL=1 adds xl.
 bench:
-	.venv/bin/python benchmarks/bench.py --out BENCHMARKS.md
+	.venv/bin/apmseed bench --profiles medium,large $(if $(XL),--xl) --out BENCHMARKS.md
 
 lint:
 	.venv/bin/ruff check src tests benchmarks

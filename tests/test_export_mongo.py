@@ -230,6 +230,26 @@ def leftovers(db: Any) -> list[str]:
     return [n for n in db.list_collection_names() if n.startswith(("tmp_", "old_"))]
 
 
+def is_epoch_ms(value: Any) -> bool:
+    return type(value) is int and 10**12 <= value < 10**13
+
+
+def check_dates(record: Any, doc: Any, where: str) -> None:
+    """Walk a record and its document (both canonical): every epoch-ms int became a date, nothing else did."""
+    if isinstance(record, dict):
+        assert isinstance(doc, dict) and doc.keys() == record.keys(), where
+        for key, value in record.items():
+            check_dates(value, doc[key], f"{where}.{key}")
+    elif isinstance(record, list):
+        assert isinstance(doc, list) and len(doc) == len(record), where
+        for i, (value, stored) in enumerate(zip(record, doc, strict=True)):
+            check_dates(value, stored, f"{where}[{i}]")
+    elif is_epoch_ms(record):
+        assert isinstance(doc, DatetimeMS) and int(doc) == record, f"{where}: {doc!r} is not a date"
+    else:
+        assert not isinstance(doc, DatetimeMS), f"{where}: {record!r} became a date"
+
+
 # -- content ------------------------------------------------------------------------------------------------
 def test_dotted_keys_nest_and_the_rest_is_escaped() -> None:
     record = {"logId": "1", "log.level": "ERROR", "log.timestamp": 5, "kubernetes.pod.name": "p",
@@ -244,6 +264,28 @@ def test_dotted_keys_nest_and_the_rest_is_escaped() -> None:
     assert doc["matrix"] == [{"items": ["a", "b"]}]
     assert canonical(undo_dates(doc)) == canonical(record)
     assert storable(record) == doc and record["log.level"] == "ERROR"  # the record itself is left alone
+
+
+def test_time_fields_become_dates_at_any_depth() -> None:
+    """Top-level, dotted (`log.timestamp`), nested, inside lists and under any key (`metrics/*/from`)."""
+    t = 1_763_650_000_000
+    event = {"eventId": "e", "type": "incident", "start": t, "end": t + 60_000, "severity": 10,
+             "recentEvents": [{"event": {"eventId": "i", "start": t - 600_000, "severity": 5}}],
+             "metrics": [{"latency.p95.60": {"from": t - 600_000, "to": t, "granularity": 60, "peak": 812.5}}],
+             "probableCause": {"release": {"start": t - 900_000, "name": "cart/v1"}}}
+    before = json.dumps(event)
+    doc = mongo_exporter.to_document(DATASETS["events"], event)
+    assert json.dumps(event) == before  # the record itself is left alone
+    assert doc["start"] == DatetimeMS(t) and doc["end"] == DatetimeMS(t + 60_000) and doc["severity"] == 10
+    assert doc["recentEvents"][0]["event"]["start"] == DatetimeMS(t - 600_000)
+    window = doc["metrics"][0]["latency"]["p95"]["60"]
+    assert window["from"] == DatetimeMS(t - 600_000) and window["to"] == DatetimeMS(t) and window["granularity"] == 60
+    assert doc["probableCause"]["release"]["start"] == DatetimeMS(t - 900_000)
+    check_dates(canonical(event), canonical({k: v for k, v in doc.items() if k != "_id"}), "events")
+    log = mongo_exporter.to_document(DATASETS["logs"], {"logId": "l", "log.timestamp": t, "log.level": "INFO"})
+    assert log["log"] == {"timestamp": DatetimeMS(t), "level": "INFO"}
+    release = mongo_exporter.to_document(DATASETS["releases"], {"id": "r", "start": t, "lastUpdated": t + 1})
+    assert release["start"] == DatetimeMS(t) and release["lastUpdated"] == DatetimeMS(t + 1)
 
 
 def test_collections_match_postgres_jsonl_and_have_indexes(runner: CliRunner, seeded: sa.Engine, mongo_url: str,
@@ -268,6 +310,11 @@ def test_collections_match_postgres_jsonl_and_have_indexes(runner: CliRunner, se
         assert len(docs) == len(records) == mdb[dataset.name].count_documents({})
         assert all(d["_id"] == d[dataset.id_key] for d in docs)
         assert {d["_id"]: canonical(undo_dates(d)) for d in docs} == {r[dataset.id_key]: canonical(r) for r in records}
+        # every point in time is a BSON date (at any depth), and nothing else is
+        stored = {d["_id"]: d for d in docs}
+        for record in records:
+            doc = {k: v for k, v in stored[record[dataset.id_key]].items() if k != "_id"}
+            check_dates(canonical(record), canonical(doc), f"{dataset.name}[{record[dataset.id_key]}]")
 
     # native types: times are dates, ints stay ints
     issue = mdb.issues.find_one({"end": {"$exists": True}}) or mdb.issues.find_one()
@@ -295,6 +342,13 @@ def test_collections_match_postgres_jsonl_and_have_indexes(runner: CliRunner, se
         for keys in indexes(DATASETS[name]) if name in DATASETS else []:
             assert tuple(keys) in have, f"{name}: index {keys} missing"
     assert len(INDEXES["issues"]) >= 3 and len(INDEXES[METRICS]) >= 3
+    for dataset in DATASETS.values():  # every time-bound dataset can be searched by its time key
+        if dataset.time_key and dataset.name != METRICS:
+            assert any(keys[0][0] == dataset.time_key for keys in indexes(dataset)), dataset.name
+    for name, fields in {"releases": ("start", "lastUpdated"), "events": ("start", "end")}.items():
+        assert {keys[0][0] for keys in INDEXES[name]} >= set(fields), name
+    assert {"synthetic_runs", "application_traces", "calls", "events", "releases", "logs", "audit_logs"} <= set(
+        mdb.list_collection_names())
 
     doc = mdb.manifest.find_one({"_id": "manifest"})
     assert doc["datasetVersion"] == manifest["datasetVersion"] and int(doc["endTime"]) == END_MS

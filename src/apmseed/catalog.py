@@ -24,10 +24,10 @@ INFRA_METRICS: list[dict[str, Any]] = [
 # series of one bundle, in dependency order: truncating a bundle keeps calls before erroneous calls and
 # lower percentiles before higher ones, so a partial bundle is still internally consistent
 BUNDLES: dict[str, list[tuple[str, str]]] = {
-    "APPLICATION": [("calls", "SUM"), ("erroneousCalls", "SUM"), ("latency", "P50"), ("latency", "P95"),
-                    ("latency", "P99")],
-    "SERVICE": [("calls", "SUM"), ("erroneousCalls", "SUM"), ("latency", "P50"), ("latency", "P95"),
-                ("latency", "P99")],
+    "APPLICATION": [("calls", "SUM"), ("erroneousCalls", "SUM"), ("latency", "P50"), ("latency", "P90"),
+                    ("latency", "P95"), ("latency", "P99")],
+    "SERVICE": [("calls", "SUM"), ("erroneousCalls", "SUM"), ("latency", "P50"), ("latency", "P90"),
+                ("latency", "P95"), ("latency", "P99")],
     "ENDPOINT": [("calls", "SUM"), ("erroneousCalls", "SUM"), ("latency", "MEAN")],
     "INFRASTRUCTURE": [("cpu.used", "MEAN"), ("memory.used", "MEAN")],
 }

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
+import operator
 import queue
 import re
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -34,21 +36,65 @@ def pg_type(column: sa.Column) -> str:
 
 def copy_rows(pg: PgConnection, table_name: str, rows: Iterable[dict[str, Any]]) -> int:
     """COPY dict rows (keys = column names) into a table; JSON columns are serialised once with orjson."""
+    names = [c.name for c in metadata.tables[table_name].columns]
+    get = operator.itemgetter(*names) if len(names) > 1 else (lambda row: (row[names[0]],))
+    return copy_tuples(pg, table_name, names, [map(get, rows)])
+
+
+def copy_tuples(pg: PgConnection, table_name: str, columns: Sequence[str], chunks: Iterable[Iterable[Sequence[Any]]],
+                on_rows: Callable[[int], None] | None = None) -> int:
+    """COPY rows given as tuples (or lists) in `columns` order, chunk by chunk, as they are made: psycopg encodes
+    each row in C (far cheaper than building dicts); JSON columns are serialised here with orjson, keys sorted.
+    Columns not named get their defaults."""
     table = metadata.tables[table_name]
-    columns = list(table.columns)
-    json_cols = {c.name for c in columns if isinstance(c.type, postgresql.JSONB)}
-    names = ", ".join(f'"{c.name}"' for c in columns)
+    cols = [table.columns[name] for name in columns]
+    json_at = [i for i, c in enumerate(cols) if isinstance(c.type, postgresql.JSONB)]
+    names = ", ".join(f'"{c.name}"' for c in cols)
     count = 0
     with pg.cursor() as cur, cur.copy(f'COPY "{table_name}" ({names}) FROM STDIN') as copy:
-        copy.set_types(["text" if c.name in json_cols else pg_type(c) for c in columns])
-        for row in rows:
-            copy.write_row([
-                orjson.dumps(row[c.name], option=orjson.OPT_SORT_KEYS).decode()
-                if c.name in json_cols else row[c.name]
-                for c in columns
-            ])
-            count += 1
+        copy.set_types(["text" if i in json_at else pg_type(c) for i, c in enumerate(cols)])
+        write = copy.write_row
+        for chunk in chunks:
+            n = 0
+            if json_at:
+                for row in chunk:
+                    values = list(row)
+                    for i in json_at:
+                        values[i] = orjson.dumps(values[i], option=orjson.OPT_SORT_KEYS).decode()
+                    write(values)
+                    n += 1
+            else:
+                for row in chunk:
+                    write(row)
+                    n += 1
+            count += n
+            if on_rows:
+                on_rows(n)
     return count
+
+
+def series_points(pg: PgConnection, series_ids: Iterable[int], batch: int = 256
+                  ) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+    """(series id, ts_ms, value) of each given series that has points, in series id order, points by time: a
+    binary COPY per batch of series parsed straight into numpy (no Python object per point), so reading the
+    millions of points a layer derives from stays cheap and bounded."""
+    wanted = sorted({int(s) for s in series_ids})
+    for k in range(0, len(wanted), batch):
+        ids = ",".join(str(s) for s in wanted[k:k + batch])
+        with pg.cursor() as cur, cur.copy(
+                "COPY (SELECT series_id, ts_ms, value FROM metric_point"
+                f" WHERE series_id = ANY('{{{ids}}}'::int4[]) ORDER BY series_id, ts_ms) TO STDOUT (FORMAT BINARY)"
+        ) as copy:
+            data = b"".join(bytes(block) for block in copy)
+        points = np.frombuffer(data, dtype=POINT_DTYPE, offset=len(BINARY_HEADER),
+                               count=(len(data) - len(BINARY_HEADER) - len(BINARY_TRAILER)) // POINT_DTYPE.itemsize)
+        sid = points["series_id"].astype(np.int64)
+        ts = points["ts_ms"].astype(np.int64)
+        value = points["value"].astype(np.float64)
+        bounds = np.r_[0, np.flatnonzero(np.diff(sid)) + 1, sid.size]
+        for lo, hi in itertools.pairwise(bounds.tolist()):
+            if hi > lo:
+                yield int(sid[lo]), ts[lo:hi], value[lo:hi]
 
 
 def encode_points(series_id: np.ndarray, ts_ms: np.ndarray, value: np.ndarray) -> bytes:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -94,9 +95,11 @@ def seed(conn: Connection, profile: Profile, seed_value: int, end_ms: int, repor
     return result
 
 
-def upgrade_dataset(conn: Connection, target: str, reporter: Reporter, counts: dict[str, int] | None = None) -> None:
+def upgrade_dataset(conn: Connection, target: str, reporter: Reporter, counts: dict[str, int] | None = None,
+                    chunk_rows: int | None = None) -> None:
     """Upgrade the schema one revision at a time; where a dataset is seeded, fill each new version's tables
-    from the rows already there (same seed and options), leaving existing rows untouched."""
+    from the rows already there (same seed and options), leaving existing rows untouched. Bulk tables stream
+    in chunks of `chunk_rows` (default `layers.CHUNK_ROWS`): memory stays bounded, the rows do not change."""
     from apmseed import layers
 
     versioning.check_version(target)
@@ -113,17 +116,18 @@ def upgrade_dataset(conn: Connection, target: str, reporter: Reporter, counts: d
                                "point --database-url at an empty database or one apmseed seeded")
     pending = known[known.index(current) + 1 if current else 0: known.index(target) + 1]
     fills = layers.registry()
-    pg = conn.connection.driver_connection
     for version in pending:
         versioning.upgrade(conn, version)
         info = dataset_info(conn)
         if info is None or version not in fills:
             continue
-        ctx = layers.LayerContext(conn, version, info["seed"], info["end_time_ms"], info["options"])
-        for table, rows in fills[version](ctx).items():
-            n = copy_bulk(conn, table, rows) if len(rows) >= BULK_ROWS else load.copy_rows(pg, table, rows)
-            if counts is not None:
-                counts[table] = n
+        ctx = layers.LayerContext(conn, version, info["seed"], info["end_time_ms"], info["options"],
+                                  chunk_rows=chunk_rows or layers.CHUNK_ROWS)
+        with ExitStack() as deferred:  # the streams' constraints come back once the whole layer is in
+            for table, rows in fills[version](ctx).items():
+                n = _load_table(conn, table, rows, deferred)
+                if counts is not None:
+                    counts[table] = n
         validate_deferred_constraints(conn)
         conn.execute(sa.text("UPDATE apmseed_dataset SET dataset_version = :v WHERE id = 1"), {"v": version})
     check_integrity(conn)
@@ -173,6 +177,23 @@ def deferred_constraints(conn: Connection, table: str, primary_key: bool = False
 def copy_bulk(conn: Connection, table: str, rows: list[dict[str, Any]]) -> int:
     with deferred_constraints(conn, table):
         return load.copy_rows(conn.connection.driver_connection, table, rows)
+
+
+def _load_table(conn: Connection, table: str, rows: Any, deferred: ExitStack) -> int:
+    """A list goes in one COPY (with its constraints deferred from BULK_ROWS rows on); a stream's constraints
+    are deferred to the end of the layer (`deferred`), and its first chunk is made before the COPY starts, so
+    its generator may still query the database up to there."""
+    from apmseed.layers import Stream
+
+    pg = conn.connection.driver_connection
+    if not isinstance(rows, Stream):
+        return copy_bulk(conn, table, rows) if len(rows) >= BULK_ROWS else load.copy_rows(pg, table, rows)
+    chunks = iter(rows.chunks)
+    first = next(chunks, None)
+    if first is None:
+        return 0
+    deferred.enter_context(deferred_constraints(conn, table))
+    return load.copy_tuples(pg, table, rows.columns, itertools.chain([first], chunks))
 
 
 def downgrade_dataset(conn: Connection, target: str) -> None:

@@ -12,7 +12,16 @@ import sqlalchemy as sa
 
 from apmseed.cli.common import database_options, export_options, run_export_command, stdout
 from apmseed.errors import ApmseedError
-from apmseed.exporters.cloudevents import FORMATS, MAPPINGS, MODES, CloudEventsExporter, FileTarget, HttpSink, redact
+from apmseed.exporters.cloudevents import (
+    ALERT_INPUTS,
+    FORMATS,
+    MAPPINGS,
+    MODES,
+    CloudEventsExporter,
+    FileTarget,
+    HttpSink,
+    redact,
+)
 from apmseed.exporters.datasets import DATASETS
 from apmseed.progress import Reporter
 
@@ -34,17 +43,20 @@ def build_target(out: Path | None, fmt: str | None, sink: str | None, mode: str 
 
 
 def event_datasets(value: str | None) -> str:
-    """--datasets for this target: by default every dataset with a CloudEvents mapping; naming a dataset
-    without one is an error (unknown names are left to the shared check)."""
-    mapped = [name for name in DATASETS if name in MAPPINGS]
+    """--datasets for this target: by default every dataset that yields CloudEvents (a mapping, or alert
+    configs); naming a dataset without events is an error (unknown names are left to the shared check). Alert
+    configs bring along the datasets they are evaluated on (ALERT_INPUTS)."""
+    mapped = [name for name in DATASETS if name in MAPPINGS or name in ALERT_INPUTS]
     if not value:
-        return ",".join(mapped)
-    chosen = [d.strip() for d in value.split(",") if d.strip()]
-    unmapped = [d for d in chosen if d in DATASETS and d not in MAPPINGS]
-    if unmapped:
-        raise ApmseedError(f"dataset(s) without CloudEvents: {', '.join(unmapped)}",
-                           f"use any of: {', '.join(mapped)}")
-    return value
+        chosen = mapped
+    else:
+        chosen = [d.strip() for d in value.split(",") if d.strip()]
+        unmapped = [d for d in chosen if d in DATASETS and d not in mapped]
+        if unmapped:
+            raise ApmseedError(f"dataset(s) without CloudEvents: {', '.join(unmapped)}",
+                               f"use any of: {', '.join(mapped)}")
+    inputs = [d for name in chosen for d in ALERT_INPUTS.get(name, ())]
+    return ",".join(dict.fromkeys([*chosen, *inputs]))
 
 
 def target_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -74,12 +86,17 @@ def cloudevents(engine: sa.Engine, reporter: Reporter, target: FileTarget | Http
 
     \b
     Issues become com.apmseed.issue.opened (at start) and, once closed,
-    com.apmseed.issue.closed (at end); from dataset 1.3.0 on, incidents
-    (com.apmseed.incident.opened/closed), change events
+    com.apmseed.issue.closed (at end). From dataset 1.1.0 on, Smart Alert
+    configs are evaluated on the metric points they watch:
+    com.apmseed.alert.triggered where a config's threshold is crossed long
+    enough, com.apmseed.alert.resolved where that stops. From 1.2.0 on,
+    failed synthetic test runs become com.apmseed.synthetic.failed; from
+    1.3.0 on, incidents (com.apmseed.incident.opened/closed), change events
     (com.apmseed.change.recorded) and releases (com.apmseed.release.created)
     follow. `data` is the Instana-shaped record and `dataschema` names its
     JSON Schema. Events come in time order with stable ids. --from/--to
-    select records by start, so a closed event may lie after --to.
+    select records by start, so a closed event may lie after --to; alerts
+    are evaluated on the points inside the window only.
 
     \b
     apmseed export cloudevents --out events.jsonl

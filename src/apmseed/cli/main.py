@@ -14,10 +14,12 @@ import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from apmseed import __version__, db, profiles, seeding, timeutil, versioning
+from apmseed.cli.bench import bench
 from apmseed.cli.common import database_options, export_options, run_export_command, stdout, summary_table
 from apmseed.cli.export_cloudevents import cloudevents
 from apmseed.cli.export_mongo import mongo
 from apmseed.cli.export_otlp import otlp
+from apmseed.cli.scenarios import scenarios
 from apmseed.errors import ApmseedError
 from apmseed.exporters.jsonl import JsonlExporter
 from apmseed.exporters.run import run_export
@@ -62,10 +64,14 @@ def cli() -> None:
 
 
 def profile_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """--scale, then one override per size; the command passes `scale` and the overrides to profiles.resolve."""
+    what = {"calls": "target number of trace calls (1.3.0)", "logs": "target number of log entries (1.2.0)"}
     for name in reversed(profiles.OVERRIDES):
         func = click.option(f"--{name}", type=int, default=None,
-                            help=f"Override the profile's {name}.")(func)
-    return func
+                            help=f"Override the profile's {what.get(name, name)} (after --scale).")(func)
+    # text, not float: profiles.parse_scale turns a bad value into the usual one-line error
+    return click.option("--scale", metavar="FACTOR", default=None,
+                        help="Multiply every size of the profile (not the time window) by FACTOR > 0.")(func)
 
 
 @cli.command()
@@ -80,9 +86,10 @@ def profile_options(func: Callable[..., Any]) -> Callable[..., Any]:
 @click.option("--json", "as_json", is_flag=True, help="Print a machine-readable summary.")
 @database_options
 def seed(engine: sa.Engine, reporter: Reporter, profile_name: str, seed_value: int, end_time: str | None,
-         dataset_version: str | None, reset: bool, as_json: bool, **overrides: int | None) -> None:
+         dataset_version: str | None, reset: bool, as_json: bool, scale: str | None,
+         **overrides: int | None) -> None:
     """Seed the database with one dataset (one transaction: all or nothing)."""
-    profile = profiles.resolve(profile_name, overrides)
+    profile = profiles.resolve(profile_name, overrides, scale)
     end_ms = timeutil.parse_end_time(end_time)
     if dataset_version:
         versioning.check_version(dataset_version)
@@ -122,6 +129,8 @@ def export_jsonl(engine: sa.Engine, reporter: Reporter, directory: Path, **opts:
     run_export_command(engine, reporter, JsonlExporter(directory), f"exported to {directory}", **opts)
 
 
+cli.add_command(bench)
+cli.add_command(scenarios)
 export.add_command(cloudevents)
 export.add_command(mongo)
 export.add_command(otlp)

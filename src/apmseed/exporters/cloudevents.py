@@ -2,9 +2,11 @@
 batch file (`application/cloudevents-batch+json`), or HTTP POSTs to a sink (binary or structured content mode).
 
 A dataset takes part by having an entry in `MAPPINGS`: a function from one of its records to the CloudEvents it
-stands for, in causal order (e.g. opened before closed). Every type such a function emits is listed in
-`EVENT_TYPES` and ships a JSON Schema for its `data` as `jsonschemas/cloudevents/<type>.schema.json`, which the
-event's `dataschema` names.
+stands for, in causal order (e.g. opened before closed). Alert triggers are the exception: they belong to no
+single record but are derived (see `AlertEvaluator`) from the Smart Alert configs and the metric points they
+watch, read from the same snapshot as everything else (`ALERT_INPUTS` names the datasets each config dataset
+is evaluated on). Every type the export emits is listed in `EVENT_TYPES` and ships a JSON Schema for its `data`
+as `jsonschemas/cloudevents/<type>.schema.json`, which the event's `dataschema` names.
 
 Events are buffered and emitted at `close(True)` in one deterministic order: by time, then by position in the
 record's lifecycle (so an issue that closes in the millisecond it opens still reads opened-then-closed), then by
@@ -14,13 +16,15 @@ drop duplicates when the export is rerun)."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import http.client
 import os
 import urllib.error
 import urllib.request
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
 from importlib.resources.abc import Traversable
@@ -29,6 +33,7 @@ from time import sleep
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
+import numpy as np
 import orjson
 
 from apmseed import __version__
@@ -50,6 +55,10 @@ EventMapping = Callable[[Record], list[CloudEvent]]
 
 # Every type an entry of MAPPINGS can emit; each has jsonschemas/cloudevents/<type>.schema.json.
 EVENT_TYPES: tuple[str, ...] = ("com.apmseed.issue.opened", "com.apmseed.issue.closed",
+                                 # dataset 1.1.0 (1.2.0 adds website and mobile app alerts)
+                                 "com.apmseed.alert.triggered", "com.apmseed.alert.resolved",
+                                 # dataset 1.2.0
+                                 "com.apmseed.synthetic.failed",
                                  # dataset 1.3.0
                                  "com.apmseed.incident.opened", "com.apmseed.incident.closed",
                                  "com.apmseed.change.recorded", "com.apmseed.release.created")
@@ -142,12 +151,346 @@ def release_events(record: Record) -> list[CloudEvent]:
                        release_id, record["start"], record)]
 
 
+def synthetic_failure_events(record: Record) -> list[CloudEvent]:
+    """A synthetic test run (dataset 1.2.0) that failed: `failed` at its start, carrying the synthetic_runs.jsonl
+    record; the test is both the source and the subject, so a test's failures read in order."""
+    if record["metrics"]["status"][0][1] != 0:
+        return []
+    test_id = record["testId"]
+    return [make_event("com.apmseed.synthetic.failed", f"{record['testResultId']}:failed",
+                       f"{SOURCE_BASE}/synthetic-tests/{quote(test_id, safe='')}", test_id, record["startTime"],
+                       record)]
+
+
 # dataset name -> record -> CloudEvents (in causal order). A later dataset plugs in with one entry here.
 MAPPINGS: dict[str, EventMapping] = {
     "issues": issue_events,
+    "synthetic_runs": synthetic_failure_events,  # 1.2.0
     "events": incident_and_change_events,  # 1.3.0
     "releases": release_events,  # 1.3.0
 }
+
+
+# -- alert triggers ---------------------------------------------------------------------------------------
+# alert config dataset -> the datasets its configs are evaluated on (entities, their application membership
+# and metric points); the CLI reads them along whenever it reads the configs.
+ALERT_INPUTS: dict[str, tuple[str, ...]] = {
+    "alert_configs": ("services", "metrics_timeseries"),
+    "global_alert_configs": ("services", "metrics_timeseries"),
+    "infra_alert_configs": ("metrics_timeseries",),
+    "website_alert_configs": ("website_config", "website_metrics"),
+    "mobile_alert_configs": ("mobile_config", "mobile_metrics"),
+}
+ALERT_LEVELS = (("warning", 5), ("critical", 10))  # `rules[0].thresholds` key -> Instana severity
+ALERT_OPERATORS: dict[str, Callable[[Any, Any], Any]] = {
+    ">": np.greater, ">=": np.greater_equal, "<": np.less, "<=": np.less_equal}
+PLUGIN_NAMES = {"host": "Host", "docker": "Docker Container", "process": "Process"}
+ENTITY_NAMES = {"APPLICATION": "Application", "SERVICE": "Service", "ENDPOINT": "Endpoint", "WEBSITE": "Website",
+                "MOBILE_APP": "Mobile App"}
+Points = tuple[np.ndarray, np.ndarray]  # (epoch ms, values), in time order
+
+
+@dataclass(frozen=True)
+class AlertTarget:
+    """One entity a config is evaluated for, with the keys naming it in an Instana EventResult."""
+
+    kind: str  # APPLICATION, SERVICE, ENDPOINT, INFRASTRUCTURE, WEBSITE, MOBILE_APP
+    entity_id: str
+    ids: tuple[tuple[str, str], ...]  # e.g. (("applicationId", ...), ("serviceId", ...))
+
+
+@dataclass
+class Evaluation:
+    """A config's rule on one target, window by window: the value, whether the window has data, and the calls
+    it saw (for `requestImpact`)."""
+
+    values: np.ndarray
+    present: np.ndarray
+    calls: np.ndarray | None
+    series_ids: list[str]
+
+
+def window_values(points: Points, first: int, step: int, count: int, how: str) -> tuple[np.ndarray, np.ndarray]:
+    """Points aggregated into `count` windows [first + i*step, first + (i+1)*step): their sum, or their worst
+    point (`max`/`min`), and whether a window holds any point."""
+    ts, values = points
+    index = (ts - first) // step
+    keep = (ts >= first) & (index < count)
+    index, values = index[keep], values[keep]
+    present = np.bincount(index, minlength=count)[:count] > 0
+    if how == "sum":
+        return np.bincount(index, weights=values, minlength=count)[:count], present
+    out = np.full(count, -np.inf if how == "max" else np.inf)
+    (np.maximum if how == "max" else np.minimum).at(out, index, values)
+    return out, present
+
+
+def conditions(violating: np.ndarray, calls: np.ndarray | None, time_threshold: Record,
+               step: int) -> tuple[np.ndarray, np.ndarray, np.ndarray | None] | None:
+    """Per window: whether the config's time threshold holds once the window is over, the violating windows
+    and (`requestImpact` only) the calls in violating windows within its `timeWindow`. None when the kind
+    cannot be evaluated from metric points (user impact needs sessions)."""
+    kind = time_threshold.get("type")
+    span = max(1, int(time_threshold.get("timeWindow") or step) // step)
+
+    def rolling(x: np.ndarray) -> np.ndarray:
+        total = np.concatenate(([0.0], np.cumsum(x, dtype=np.float64)))
+        return total[1:] - total[np.maximum(np.arange(1, x.size + 1) - span, 0)]
+
+    violations = rolling(violating.astype(np.float64))
+    if kind == "violationsInSequence":
+        return violations >= span, violations, None
+    if kind == "violationsInPeriod":
+        return violations >= int(time_threshold["violations"]), violations, None
+    if kind == "requestImpact" and calls is not None:
+        impacted = rolling(np.where(violating, calls, 0.0))
+        return impacted >= int(time_threshold["requests"]), violations, impacted
+    return None
+
+
+def episodes(holds: np.ndarray, step: int, grace_ms: int) -> list[tuple[int, int | None]]:
+    """(trigger window, resolve window or None) per alert: it triggers at the first window where the condition
+    holds and resolves at the first window where it has not held since at least `grace_ms` (Instana's grace
+    period; at once without one), counted from the first window it stopped holding."""
+    out: list[tuple[int, int | None]] = []
+    start: int | None = None
+    clear: int | None = None
+    for j, on in enumerate(holds.tolist()):
+        if start is None:
+            if on:
+                start, clear = j, None
+        elif on:
+            clear = None
+        else:
+            clear = j if clear is None else clear
+            if (j - clear) * step >= grace_ms:
+                out.append((start, j))
+                start = clear = None
+    if start is not None:
+        out.append((start, None))
+    return out
+
+
+def alert_event_id(*parts: object) -> str:
+    """22 base64url characters, like Instana event ids, from what identifies the alert."""
+    digest = hashlib.blake2b("/".join(map(str, parts)).encode(), digest_size=16).digest()
+    return base64.urlsafe_b64encode(digest).decode()[:22]
+
+
+def _number(value: float, count: bool) -> int | float:
+    return int(value) if count and float(value).is_integer() else float(value)
+
+
+class AlertEvaluator:
+    """Alert triggers, derived from the export's own records: Smart Alert configs (application, global,
+    infrastructure, website, mobile app) and the points of the series they watch.
+
+    A config is evaluated per target entity (its scope: an application, its services or endpoints, one or every
+    snapshot of a plugin, a website or mobile app), per severity level of `rules[0].thresholds` that is a
+    static threshold, on consecutive windows of `granularity` ms aligned to the dataset window's start (only
+    whole windows inside the exported window). A window's value is the sum of its points for SUM rules, calls
+    weighted for the error rate (erroneous calls / calls), and otherwise its worst point (the alerting layer's
+    convention: a per-minute percentile cannot be re-aggregated); a window violates when that value crosses
+    the threshold. The time threshold decides when the alert is open: `violationsInSequence` (every window of
+    `timeWindow`), `violationsInPeriod` (at least `violations` of them), `requestImpact` (at least `requests`
+    calls in violating windows). So the window an alert triggers at always crosses the threshold itself.
+    `triggered` is stamped with that window's start, `resolved` with the start of the first window the
+    condition no longer held for `gracePeriod`. Disabled configs, adaptive or historic baselines and user
+    impact thresholds are not evaluated: nothing in the seeded data could show them cross."""
+
+    def __init__(self) -> None:
+        self.points: dict[tuple[str, str, str, str], tuple[Points, str | None]] = {}
+        self.labels: dict[tuple[str, str], str] = {}
+        self.plugins: dict[str, str] = {}  # snapshot id -> plugin
+        self.app_services: dict[str, list[str]] = {}
+        self.service_endpoints: dict[str, list[str]] = {}
+        self.configs: list[tuple[str, Record]] = []
+        self.read: set[str] = set()
+
+    @staticmethod
+    def wants(dataset: str) -> bool:
+        return dataset in ALERT_INPUTS or any(dataset in inputs for inputs in ALERT_INPUTS.values())
+
+    def add(self, dataset: str, record: Record) -> None:
+        self.read.add(dataset)
+        if dataset in ALERT_INPUTS:
+            self.configs.append((dataset, record))
+        elif dataset == "metrics_timeseries":
+            self._series(record)
+        elif dataset == "services":
+            self.labels[("SERVICE", record["id"])] = record["label"]
+            for app in record["applicationIds"]:
+                self.app_services.setdefault(app, []).append(record["id"])
+        elif dataset in ("website_config", "mobile_config"):
+            kind = "WEBSITE" if dataset == "website_config" else "MOBILE_APP"
+            self.labels[(kind, record["id"])] = record["name"]
+        elif dataset in ("website_metrics", "mobile_metrics"):
+            kind, key = ("WEBSITE", "websiteId") if dataset == "website_metrics" else ("MOBILE_APP", "mobileAppId")
+            for name, pairs in record["metrics"].items():
+                metric, aggregation, _ = name.rsplit(".", 2)
+                self.points[(kind, record[key], metric, aggregation.upper())] = (_arrays(pairs), None)
+
+    def _series(self, record: Record) -> None:
+        kind = record["entityType"]
+        if kind == "INFRASTRUCTURE":
+            eid = record["snapshotId"]
+            self.plugins[eid] = record["plugin"]
+            self.labels[(kind, eid)] = record["label"]
+        else:
+            entity = record[kind.lower()]
+            eid = entity["id"]
+            self.labels[(kind, eid)] = entity["label"]
+            if kind == "ENDPOINT" and eid not in self.service_endpoints.get(entity["serviceId"], []):
+                self.service_endpoints.setdefault(entity["serviceId"], []).append(eid)
+        pairs = next(iter(record["metrics"].values()), [])
+        self.points[(kind, eid, record["metricId"], record["aggregation"])] = (_arrays(pairs), record["seriesId"])
+
+    # -- evaluation ---------------------------------------------------------------------------------------
+    def events(self, info: dict[str, Any]) -> list[CloudEvent]:
+        missing = sorted({n for d, _ in self.configs for n in ALERT_INPUTS[d]} - self.read)
+        if missing:
+            raise ApmseedError(f"alert triggers need the dataset(s) {', '.join(missing)}, which were not read",
+                               f"export them along (--datasets ...,{','.join(missing)}) or drop the alert configs")
+        end = int(info["end_time_ms"])
+        origin = end - int(info["options"]["minutes"]) * 60_000
+        lo, hi = info.get("export_window") or (None, None)
+        lo = origin if lo is None else max(origin, int(lo))
+        hi = end if hi is None else min(end, int(hi))
+        out: list[CloudEvent] = []
+        for dataset, config in self.configs:
+            if not config.get("enabled", True):
+                continue
+            step = int(config["granularity"])
+            first = origin + -(-(lo - origin) // step) * step
+            count = max(0, (hi - first) // step)
+            if count == 0:
+                continue
+            for target in self.targets(dataset, config):
+                evaluation = self.evaluate(config, target, first, step, count)
+                if evaluation is not None:
+                    out += self._alerts(dataset, config, target, evaluation, first, step)
+        return out
+
+    def targets(self, dataset: str, config: Record) -> Iterator[AlertTarget]:
+        """The entities a config's scope and evaluation type name, in a fixed order."""
+        if dataset == "infra_alert_configs":
+            snapshots = [config["snapshotId"]] if config.get("snapshotId") else sorted(
+                s for s, plugin in self.plugins.items() if plugin == config["rules"][0]["rule"].get("entityType"))
+            for sid in snapshots:
+                yield AlertTarget("INFRASTRUCTURE", sid, (("snapshotId", sid),))
+            return
+        if dataset in ("website_alert_configs", "mobile_alert_configs"):
+            website = dataset == "website_alert_configs"
+            kind, key = ("WEBSITE", "websiteId") if website else ("MOBILE_APP", "mobileAppId")
+            yield AlertTarget(kind, config[key], ((key, config[key]),))
+            return
+        evaluation = config.get("evaluationType")
+        for app, node in sorted(config.get("applications", {}).items()):
+            if evaluation == "PER_AP":
+                if node["inclusive"]:
+                    yield AlertTarget("APPLICATION", app, (("applicationId", app),))
+                continue
+            if node["inclusive"]:
+                services = {s: {"inclusive": True, "endpoints": {}} for s in self.app_services.get(app, [])}
+            else:
+                services = node["services"]
+            for sid, service in sorted(services.items()):
+                if evaluation == "PER_AP_SERVICE" and service["inclusive"]:
+                    yield AlertTarget("SERVICE", sid, (("applicationId", app), ("serviceId", sid)))
+                elif evaluation == "PER_AP_ENDPOINT":
+                    endpoints = self.service_endpoints.get(sid, []) if service["inclusive"] else [
+                        e for e, n in service["endpoints"].items() if n["inclusive"]]
+                    for eid in sorted(endpoints):
+                        yield AlertTarget("ENDPOINT", eid, (("applicationId", app), ("endpointId", eid),
+                                                            ("endpointServiceId", sid)))
+
+    def evaluate(self, config: Record, target: AlertTarget, first: int, step: int,
+                 count: int) -> Evaluation | None:
+        """The rule's value per window for one target; None when the target has no series for it."""
+        rule = config["rules"][0]["rule"]
+        worst = "min" if config["rules"][0]["thresholdOperator"].startswith("<") else "max"
+        key = (target.kind, target.entity_id)
+        calls = self.points.get((*key, "calls", "SUM"))
+        calls_values = window_values(calls[0], first, step, count, "sum")[0] if calls else None
+        if rule.get("alertType") == "errorRate":
+            errors = self.points.get((*key, "erroneousCalls", "SUM"))
+            if errors is None or calls is None or calls_values is None:
+                return None
+            erroneous, _ = window_values(errors[0], first, step, count, "sum")
+            present = calls_values > 0
+            values = np.divide(erroneous, calls_values, out=np.zeros(count), where=present)
+            return Evaluation(values, present, calls_values, [s for s in (errors[1], calls[1]) if s])
+        found = self.points.get((*key, rule.get("metricName"), rule.get("aggregation") or "MEAN"))
+        if found is None:
+            return None
+        how = "sum" if rule.get("aggregation") == "SUM" else worst
+        values, present = window_values(found[0], first, step, count, how)
+        return Evaluation(values, present, calls_values, [found[1]] if found[1] else [])
+
+    def _alerts(self, dataset: str, config: Record, target: AlertTarget, evaluation: Evaluation, first: int,
+                step: int) -> list[CloudEvent]:
+        rules = config["rules"][0]
+        rule, operator = rules["rule"], rules["thresholdOperator"]
+        compare = ALERT_OPERATORS.get(operator)
+        if compare is None:
+            return []
+        grace = int(config.get("gracePeriod") or 0)
+        source = f"{SOURCE_BASE}/{dataset.replace('_', '-')}/{quote(config['id'], safe='')}"
+        label = self.labels.get((target.kind, target.entity_id), target.entity_id)
+        if target.kind == "INFRASTRUCTURE":
+            name = PLUGIN_NAMES.get(self.plugins.get(target.entity_id, ""), "Host")
+        else:
+            name = ENTITY_NAMES[target.kind]
+        count_metric = rule.get("aggregation") == "SUM"
+        out: list[CloudEvent] = []
+        for level, severity in ALERT_LEVELS:
+            threshold = rules["thresholds"].get(level)
+            if not threshold or threshold.get("type") != "staticThreshold":
+                continue
+            violating = evaluation.present & compare(evaluation.values, threshold["value"])
+            found = conditions(violating, evaluation.calls, config["timeThreshold"], step)
+            if found is None:
+                continue
+            holds, violations, impacted = found
+            for start, stop in episodes(holds, step, grace):
+                t = first + start * step
+                value = _number(evaluation.values[start], count_metric)
+                event_id = alert_event_id(dataset, config["id"], target.kind, target.entity_id, dict(target.ids),
+                                          level, t)
+                alert: Record = {
+                    "configId": config["id"], "configDataset": dataset, "level": level,
+                    "metricName": rule.get("metricName"), "aggregation": rule.get("aggregation"),
+                    "thresholdOperator": operator, "threshold": threshold["value"], "granularity": step,
+                    "timeThreshold": config["timeThreshold"],
+                    "window": {"from": t, "to": t + step, "value": value}, "violations": int(violations[start])}
+                if impacted is not None:
+                    alert["impactedCalls"] = int(impacted[start])
+                if grace:
+                    alert["gracePeriod"] = grace
+                if evaluation.series_ids:
+                    alert["seriesIds"] = evaluation.series_ids
+                what = f"{rule.get('metricName')} ({rule.get('aggregation') or 'MEAN'})"
+                data: Record = {
+                    "eventId": event_id, "type": "issue", "state": "open", "severity": severity, "start": t,
+                    "problem": config["name"],
+                    "detail": f"{what} of {label} was {value:g} in the {step // 60_000}-minute window from "
+                              f"{rfc3339_ms(t)}: {operator} {threshold['value']:g}, the {level} threshold.",
+                    "entityType": target.kind, "entityName": name, "entityLabel": label, **dict(target.ids),
+                    "eventSpecificationId": config["id"], "alert": alert}
+                out.append(make_event("com.apmseed.alert.triggered", f"{event_id}:triggered", source, event_id, t,
+                                      data))
+                if stop is not None:
+                    closed = {**data, "state": "closed", "end": first + stop * step}
+                    out.append(make_event("com.apmseed.alert.resolved", f"{event_id}:resolved", source, event_id,
+                                          closed["end"], closed))
+        return out
+
+
+def _arrays(pairs: list[Any]) -> Points:
+    if not pairs:
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64)
+    ts, values = zip(*pairs, strict=True)
+    return np.asarray(ts, dtype=np.int64), np.asarray(values, dtype=np.float64)
 
 
 # -- serialisation ----------------------------------------------------------------------------------------
@@ -338,9 +681,11 @@ def _first_line(text: str | bytes) -> str:
 class CloudEventsExporter:
     """`Exporter` for CloudEvents: datasets without an entry in MAPPINGS are skipped unread."""
 
-    def __init__(self, target: FileTarget | HttpSink, mappings: dict[str, EventMapping] | None = None) -> None:
+    def __init__(self, target: FileTarget | HttpSink, mappings: dict[str, EventMapping] | None = None,
+                 alerts: bool = True) -> None:
         self.target = target
         self.mappings = MAPPINGS if mappings is None else mappings
+        self.alerts = AlertEvaluator() if alerts else None
         self.info: dict[str, Any] = {}
         self.counts: dict[str, int] = {}
         self.skipped: list[str] = []
@@ -352,16 +697,23 @@ class CloudEventsExporter:
 
     def export(self, dataset: Dataset, records: Iterable[Record]) -> int:
         mapping = self.mappings.get(dataset.name)
-        if mapping is None:
+        alerts = self.alerts if self.alerts is not None and self.alerts.wants(dataset.name) else None
+        if mapping is None and alerts is None:
             self.skipped.append(dataset.name)
             return 0
         count = 0
         for record in records:
-            for position, event in enumerate(mapping(record)):
-                self._events.append((event["time"], position, event["id"], event))
+            if mapping is not None:
+                self._add(mapping(record))
+            if alerts is not None:
+                alerts.add(dataset.name, record)
             count += 1
         self.counts[dataset.name] = count
         return count
+
+    def _add(self, events: list[CloudEvent]) -> None:
+        for position, event in enumerate(events):
+            self._events.append((event["time"], position, event["id"], event))
 
     def events(self) -> list[CloudEvent]:
         """Every buffered event, by (time, lifecycle position, id)."""
@@ -372,6 +724,9 @@ class CloudEventsExporter:
             self.target.discard()
             self._events.clear()
             return {}
+        if self.alerts is not None and self.alerts.configs:
+            for event in self.alerts.events(self.info):  # a resolved event after its triggered one
+                self._events.append((event["time"], int(event["type"].endswith(".resolved")), event["id"], event))
         events = self.events()
         published = self.target.publish(events)
         return {"tool": "apmseed", "toolVersion": self.info.get("tool_version"),
@@ -380,5 +735,6 @@ class CloudEventsExporter:
                 "counts": self.counts, "skipped": self.skipped}
 
 
-__all__ = ["EVENT_TYPES", "MAPPINGS", "CloudEventsExporter", "FileTarget", "HttpSink", "entity_source",
-           "incident_and_change_events", "issue_events", "release_events", "rfc3339_ms"]
+__all__ = ["ALERT_INPUTS", "EVENT_TYPES", "MAPPINGS", "AlertEvaluator", "CloudEventsExporter", "FileTarget",
+           "HttpSink", "entity_source", "incident_and_change_events", "issue_events", "release_events", "rfc3339_ms",
+           "synthetic_failure_events"]

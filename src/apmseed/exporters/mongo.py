@@ -10,11 +10,14 @@ Documents
     * issues: `start`, `end`
     * metrics_timeseries buckets: `timeframe.from`, `timeframe.to`, `from`, `to` (infrastructure series),
       `bucketStart`, `bucketEnd`, and every point's `t`
+    * every other dataset: the fields TIME_FIELDS lists for it (e.g. releases `start`/`lastUpdated`, events
+      `start`/`end` and the times inside `recentEvents`, `metrics`, `metadata` and `probableCause`), and in
+      any case its --from/--to key (`Dataset.time_key`: `timestamp`, `log.timestamp`, `startTime`, ...)
 
     Durations and sizes (`timeframe.windowSize`, `granularity`, latencies, counts) stay numbers. A dataset
-    not listed in TIME_FIELDS (the later dataset versions' ones) gets its --from/--to key (`Dataset.time_key`,
-    e.g. `timestamp`, `log.timestamp`) as a date and an index on it; its other epoch-ms fields stay numbers.
-    `undo_dates` turns dates back into ms.
+    missing from TIME_FIELDS gets only its --from/--to key as a date (and an index on it, unless INDEXES says
+    more); the tests check that every epoch-ms value of every dataset ends up a date. `undo_dates` turns
+    dates back into ms.
 
     Lists inside lists, which FerretDB cannot store, are the `[epoch ms, value]` metric points of the
     website/mobile metrics and synthetic runs: they become `{t: date, v: value}` as in the buckets (any other
@@ -53,10 +56,12 @@ All or nothing
     export's manifest.json and is renamed into place last. Re-running an export gives the same documents.
 
 Indexes (see INDEXES) cover what a QA engineer asks: entities by id, label, plugin, host, tag, application
-and service; issues by severity/state/time and by the entity they concern; buckets by series, entity,
-metric and time; logs by service, level and time; every other time-bound dataset by its time key. Only
-plain ascending/descending (compound, multikey) indexes are used: they work on MongoDB and on FerretDB
-(which lacks partial, text, hashed and wildcard indexes).
+and service; issues and events by type/severity/state/time and by the entity they concern; buckets by series,
+entity, metric and time; releases by time and by application or service; traces and calls by time, trace,
+application, service and endpoint; logs by service, level, issue and time; audit and access logs by time,
+actor and action; synthetic runs by time, test, location and status; every other time-bound dataset by its
+time key. Only plain ascending/descending (compound, multikey) indexes are used: they work on MongoDB and on
+FerretDB (which lacks partial, text, hashed and wildcard indexes).
 """
 
 from __future__ import annotations
@@ -95,10 +100,33 @@ SERVER_SELECTION_TIMEOUT_MS = 2000  # unless the URL sets serverSelectionTimeout
 PUBLISH_TIMEOUT_S = 600  # a journal this old belongs to a dead run: roll its publish back
 STALE_AFTER_S = 12 * 3600  # temporaries and backups this old belong to a dead run: drop them
 
-# fields holding epoch-ms points in time, per dataset (metrics_timeseries is handled by its buckets)
+# fields holding epoch-ms points in time, per dataset (metrics_timeseries is handled by its buckets), besides
+# the dataset's --from/--to key. A path is a record key (Instana's dotted keys such as `log.timestamp` are one
+# key) or keys separated by "/" into nested objects: lists on the way are walked, "*" stands for any key.
 TIME_FIELDS: dict[str, tuple[str, ...]] = {
     "infrastructure_entities": ("from", "to"),
     "issues": ("start", "end"),
+    # 1.1.0
+    "alert_configs": ("created", "initialCreated"),
+    "global_alert_configs": ("created", "initialCreated"),
+    "infra_alert_configs": ("created", "initialCreated"),
+    # 1.2.0
+    "website_alert_configs": ("created", "initialCreated"),
+    "mobile_alert_configs": ("created", "initialCreated"),
+    "website_metrics": ("adjustedTimeframe/to",),
+    "mobile_metrics": ("adjustedTimeframe/to",),
+    "synthetic_locations": ("createdAt",),
+    "synthetic_checks": ("createdAt", "modifiedAt"),
+    # 1.3.0
+    "releases": ("start", "lastUpdated"),
+    "events": ("start", "end", "recentEvents/event/start", "recentEvents/event/end", "metrics/*/from",
+               "metrics/*/to", "metadata/precedingRelease/start", "probableCause/release/start"),
+    # 1.4.0
+    "user_roles": ("lastLoggedIn",),
+    "api_tokens": ("createdOn", "expiresOn", "lastUsedOn"),
+    "host_agent_status": ("from", "to", "data/agent/lastSeen"),
+    "event_specifications": ("lastUpdated",),
+    "app_settings": ("createdAt", "modifiedAt"),
 }
 METRICS = "metrics_timeseries"
 
@@ -124,7 +152,28 @@ INDEXES: dict[str, list[list[tuple[str, int]]]] = {
     "infra_topology": [[("nodes.id", ASC)]],
     "app_topology": [[("services.id", ASC)]],
     "logs": [[("log.timestamp", ASC)], [("log.serviceId", ASC), ("log.timestamp", DESC)],
-             [("log.level", ASC), ("log.timestamp", DESC)]],
+             [("log.level", ASC), ("log.timestamp", DESC)], [("eventId", ASC)]],
+    "synthetic_runs": [[("startTime", ASC)], [("testId", ASC), ("startTime", DESC)],
+                       [("testResultCommonProperties.locationId", ASC), ("startTime", DESC)],
+                       [("metrics.status.v", ASC), ("startTime", DESC)], [("eventId", ASC)]],
+    # 1.3.0
+    "releases": [[("start", DESC)], [("lastUpdated", DESC)], [("applications.id", ASC), ("start", DESC)],
+                 [("services.id", ASC), ("start", DESC)]],
+    "application_traces": [[("startTime", ASC)], [("applicationId", ASC), ("startTime", DESC)],
+                           [("service.id", ASC), ("startTime", DESC)], [("endpoint.id", ASC), ("startTime", DESC)],
+                           [("erroneous", ASC), ("startTime", DESC)]],
+    "calls": [[("timestamp", ASC)], [("traceId", ASC), ("timestamp", ASC)],
+              [("destination.service.id", ASC), ("timestamp", DESC)],
+              [("destination.endpoint.id", ASC), ("timestamp", DESC)]],
+    "events": [[("start", ASC)], [("end", ASC)], [("type", ASC), ("state", ASC), ("start", DESC)],
+               [("entityType", ASC), ("start", DESC)], [("applicationId", ASC), ("start", DESC)],
+               [("serviceId", ASC), ("start", DESC)], [("snapshotId", ASC), ("start", DESC)],
+               [("releaseId", ASC)], [("triggeringEventId", ASC)], [("recentEvents.event.eventId", ASC)]],
+    # 1.4.0
+    "audit_logs": [[("timestamp", ASC)], [("actor.id", ASC), ("timestamp", DESC)],
+                   [("action", ASC), ("timestamp", DESC)], [("meta.target.id", ASC), ("timestamp", DESC)]],
+    "access_logs": [[("timestamp", ASC)], [("actor.id", ASC), ("timestamp", DESC)],
+                    [("action", ASC), ("timestamp", DESC)]],
 }
 
 _RUN_NAME = re.compile(r"^(tmp|old)_([0-9a-f]{12})([0-9a-f]{6})_(.+)$")
@@ -143,10 +192,29 @@ def _ms(value: Any) -> Any:
 
 
 def time_fields(dataset: Dataset) -> tuple[str, ...]:
-    """Top-level epoch-ms fields stored as dates: TIME_FIELDS, else the dataset's --from/--to key."""
-    if dataset.name in TIME_FIELDS:
-        return TIME_FIELDS[dataset.name]
-    return (dataset.time_key,) if dataset.time_key else ()
+    """The paths of the epoch-ms fields stored as dates: the dataset's --from/--to key and TIME_FIELDS."""
+    listed = TIME_FIELDS.get(dataset.name, ())
+    if dataset.time_key and dataset.time_key not in listed:
+        return (dataset.time_key, *listed)
+    return listed
+
+
+def _dates_at(node: Any, path: list[str]) -> None:
+    """Turn the epoch-ms ints at `path` below `node` into dates, in place (lists walked, "*" any key)."""
+    if isinstance(node, list):
+        for item in node:
+            _dates_at(item, path)
+        return
+    if not isinstance(node, dict) or not path:
+        return
+    head, rest = path[0], path[1:]
+    for key in (list(node) if head == "*" else [head] if head in node else []):
+        if rest:
+            _dates_at(node[key], rest)
+        elif isinstance(node[key], list):
+            node[key] = [_date(v) for v in node[key]]
+        else:
+            node[key] = _date(node[key])
 
 
 def indexes(dataset: Dataset) -> list[list[tuple[str, int]]]:
@@ -207,12 +275,26 @@ def _escape(key: str) -> str:
 
 def to_document(dataset: Dataset, record: Record) -> dict[str, Any]:
     """A non-metric record as a document: `_id` first, the record's fields, time fields as dates, dotted keys
-    as nested objects (see storable)."""
+    as nested objects (see storable). The record itself is left alone."""
     doc = {"_id": record[dataset.id_key], **record}
-    for key in time_fields(dataset):
-        if key in doc:
-            doc[key] = _date(doc[key])
+    for path in time_fields(dataset):
+        if "/" not in path:
+            if path in doc:
+                doc[path] = _date(doc[path])
+            continue
+        head = path.split("/", 1)[0]
+        if head in doc:
+            doc[head] = _copy(doc[head])  # nested dates must not reach the caller's record
+            _dates_at(doc, path.split("/"))
     return storable(doc)
+
+
+def _copy(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copy(v) for v in value]
+    return value
 
 
 def bucket_documents(record: Record, bucket_ms: int) -> Iterator[dict[str, Any]]:

@@ -1,5 +1,6 @@
 """Traces and calls (Instana `Trace`, `GetTraceDownloadResultItem`): bulk rows, built trace by trace as plain
-dicts (no factory_boy: the large profile has hundreds of thousands of calls).
+lists in `CALL_COLUMNS` order (no factory_boy, no dicts: the xl profile has millions of calls), handed to COPY
+in chunks as they are made.
 
 Every trace is a tree of calls along the service map (a call A -> B only where the map has A -> B). A call's
 duration is what its caller saw: network time + the callee's own time + its children's durations, the children
@@ -10,15 +11,16 @@ more sampled calls in a minute than its calls series counts."""
 
 from __future__ import annotations
 
+import math
 import random
-from collections import Counter, deque
-from collections.abc import Iterable
+from collections import deque
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from apmseed import ids
+from apmseed.factories.web import hex_ids
 
 MAX_DEPTH = 5  # calls below the root
 MAX_CALLS = 40  # per trace
@@ -26,6 +28,16 @@ TRIES = 6  # placements tried per trace before it is dropped
 END_MARGIN_MS = 15_000  # sampled traces start at least this long before the end of the window
 DEFAULT_ERROR_SHARE = 0.005  # for a service or endpoint without series
 STORE_CALL_P, WEB_CALL_P = 0.7, 0.45  # chance that a call reaches each datastore / web callee
+MAX_MISSES = 10_000  # sampled traces in a row that found no room: every budget is spent, stop sampling
+
+CALL_COLUMNS = ("id", "trace_id", "parent_id", "name", "start_ms", "duration_ms", "network_time_ms", "error_count",
+                "src_service_id", "dst_service_id", "dst_endpoint_id")
+TRACE_COLUMNS = ("id", "label", "start_ms", "duration_ms", "erroneous", "application_id", "service_id",
+                 "endpoint_id")
+# positions in a call row
+ID, TRACE, PARENT, NAME, START, DURATION, NETWORK, ERRORS, SRC, DST, ENDPOINT = range(len(CALL_COLUMNS))
+Call = list[Any]
+NV_MAGICCONST = 4 * math.exp(-0.5) / math.sqrt(2.0)  # random.normalvariate's constant
 
 
 @dataclass
@@ -53,6 +65,11 @@ class ServiceMap:
 
     def __post_init__(self) -> None:
         self.endpoint_rows = {e["id"]: e for rows in self.endpoints.values() for e in rows}
+        self.endpoint_ids = {s: [e["id"] for e in rows] for s, rows in self.endpoints.items()}
+        self.endpoint_name = {e: row["label"][:128] for e, row in self.endpoint_rows.items()}
+        self.web = {s for s, row in self.services.items() if "HTTP" in row["types"]}
+        # callable callees in call order, each with "is a datastore"
+        self.kids = {s: [(d, d not in self.web) for d in dsts if self.callable(d)] for s, dsts in self.callees.items()}
         self._entries = [s for s in sorted(self.services) if self.is_web(s) and self.callable(s)]
         self._paths: dict[tuple[str, str], list[str] | None] = {}
         self._callers: dict[str, list[str]] = {}
@@ -65,7 +82,7 @@ class ServiceMap:
         return bool(self.endpoints.get(service_id))
 
     def is_web(self, service_id: str) -> bool:
-        return "HTTP" in self.services[service_id]["types"]
+        return service_id in self.web
 
     def entry_services(self) -> list[str]:
         """Services a trace can start at: web services with endpoints."""
@@ -119,21 +136,40 @@ class LoggedSpan:
 
 
 class TraceBuilder:
-    """Builds traces one by one and keeps the per-point budget of sampled calls of every series."""
+    """Builds traces one by one and keeps the per-point budget of sampled calls of every series. Accepted calls
+    collect in `calls` (rows in CALL_COLUMNS order) until the caller takes them (`take_calls`); the trace rows
+    (TRACE_COLUMNS) stay in `traces`, about a sixth as many."""
 
     def __init__(self, world: ServiceMap, rand: random.Random, seed: int) -> None:
         self.w = world
         self.rand = rand
         self.seed = seed
-        self.used: Counter[tuple[str, str, int]] = Counter()  # (kind, entity id, point index) -> sampled calls
-        self.traces: list[dict[str, Any]] = []
-        self.calls: list[dict[str, Any]] = []
+        self.traces: list[tuple[Any, ...]] = []
+        self.calls: list[Call] = []
+        self.n_calls = 0  # accepted so far, taken or not
         self._call_n = 0
         self._trace_n = 0
+        self._call_id = hex_ids(seed, "call")
+        self._sampled_id = hex_ids(seed, "trace:sampled")
         self._base_ms: dict[str, float] = {}
         self._entries = world.entry_services()
+        self._points = (world.end_ms - world.start_ms) // world.step_ms
         self._stretch = 0  # minimum duration of the call at the end of a forced path (to cover log lines)
-        self._hit: dict[str, Any] | None = None  # that call, in the trace built last
+        self._hit: Call | None = None  # that call, in the trace built last
+        # sampled calls so far per point, for the services / endpoints that have a calls series
+        self._budget: dict[tuple[str, str], tuple[np.ndarray, list[int]]] = {}
+        for kind, signals in (("S", world.service_signals), ("E", world.endpoint_signals)):
+            for key, sig in signals.items():
+                if sig.calls is not None:
+                    self._budget[kind, key] = (sig.calls, [0] * self._points)
+        self._latency = {s: sig.latency for s, sig in world.service_signals.items() if sig.latency is not None}
+        self._ep_latency = {e: sig.latency for e, sig in world.endpoint_signals.items() if sig.latency is not None}
+        self._randbelow = rand._randbelow  # what randint / choice draw from: the same numbers, fewer frames
+
+    def take_calls(self) -> list[Call]:
+        """The calls accepted since the last call (parents before children, trace after trace)."""
+        calls, self.calls = self.calls, []
+        return calls
 
     # -- metric lookups ---------------------------------------------------------------------------------
     def index(self, ts_ms: int) -> int:
@@ -146,16 +182,22 @@ class TraceBuilder:
             self._base_ms[service_id] = r.uniform(15.0, 150.0) if self.w.is_web(service_id) else r.uniform(1.0, 15.0)
         return self._base_ms[service_id]
 
+    def _lognormal(self, sigma: float) -> float:
+        """random.lognormvariate(0, sigma), drawing the very same numbers."""
+        random_ = self.rand.random
+        while True:
+            u1 = random_()
+            u2 = 1.0 - random_()
+            z = NV_MAGICCONST * (u1 - 0.5) / u2
+            if z * z / 4.0 <= -math.log(u2):
+                return math.exp(z * sigma)
+
     def _target_ms(self, service_id: str, endpoint_id: str | None, idx: int) -> int:
-        s = self.w.service_signals.get(service_id)
-        e = self.w.endpoint_signals.get(endpoint_id) if endpoint_id else None
-        if s is not None and s.latency is not None:
-            base = float(s.latency[idx])
-        elif e is not None and e.latency is not None:
-            base = float(e.latency[idx])
-        else:
-            base = self._base_latency(service_id)
-        return max(1, round(base * self.rand.lognormvariate(0.0, 0.3)))
+        series = self._latency.get(service_id)
+        if series is None and endpoint_id:
+            series = self._ep_latency.get(endpoint_id)
+        base = float(series[idx]) if series is not None else self._base_latency(service_id)
+        return max(1, round(base * self._lognormal(0.3)))
 
     def error_share(self, service_id: str, endpoint_id: str | None, idx: int) -> float:
         """How likely a call at point `idx` fails: 0 where a series says no call failed in that minute."""
@@ -172,138 +214,138 @@ class TraceBuilder:
         return max(shares) if shares else DEFAULT_ERROR_SHARE
 
     # -- one trace ------------------------------------------------------------------------------------
-    def _endpoint(self, service_id: str) -> dict[str, Any]:
-        return self.rand.choice(self.w.endpoints[service_id])
+    def _endpoint(self, service_id: str) -> str:
+        choices = self.w.endpoint_ids[service_id]
+        return choices[self._randbelow(len(choices))]
 
     def _children(self, service_id: str, depth: int, forced: list[tuple[str, str | None]]
                   ) -> list[tuple[str, str, list[tuple[str, str | None]] | None]]:
         """(callee, endpoint, rest of the forced path or None for an optional call), in call order."""
         kids: list[tuple[str, str, list[tuple[str, str | None]] | None]] = []
         nxt = forced[0] if forced else None
-        for dst in self.w.callees.get(service_id, []):
-            if not self.w.callable(dst):
-                continue
+        random_ = self.rand.random
+        for dst, store in self.w.kids.get(service_id, ()):
             if nxt is not None and dst == nxt[0]:
-                kids.append((dst, nxt[1] or self._endpoint(dst)["id"], forced[1:]))
+                kids.append((dst, nxt[1] or self._endpoint(dst), forced[1:]))
                 continue
             if depth >= MAX_DEPTH:
                 continue
-            store = not self.w.is_web(dst)
-            if self.rand.random() < (STORE_CALL_P if store else WEB_CALL_P):
-                for _ in range(self.rand.randint(1, 3) if store else 1):
-                    kids.append((dst, self._endpoint(dst)["id"], None))
-        self.rand.shuffle(kids)
+            if random_() < (STORE_CALL_P if store else WEB_CALL_P):
+                for _ in range(1 + self._randbelow(3) if store else 1):
+                    kids.append((dst, self._endpoint(dst), None))
+        if len(kids) > 1:
+            self.rand.shuffle(kids)
         return kids
 
-    def _call(self, out: list[dict[str, Any]], trace_id: str, parent: dict[str, Any] | None, service_id: str,
-              endpoint_id: str, t_start: int, depth: int, forced: list[tuple[str, str | None]] | None
-              ) -> dict[str, Any]:
+    def _call(self, out: list[Call], trace_id: str, parent: Call | None, service_id: str, endpoint_id: str,
+              t_start: int, depth: int, forced: list[tuple[str, str | None]] | None) -> Call:
         """One call and, depth first, its children; `forced` is the rest of the path the trace must take (None
         off that path). The call at the end of the path takes at least `self._stretch` ms (`self._hit`)."""
-        idx = self.index(t_start)
-        idx_safe = min(max(idx, 0), self._points() - 1)
-        endpoint = self.w.endpoint_rows[endpoint_id]
-        network = None if parent is None else self.rand.randint(1, 6)
-        net_in = 0 if network is None else network // 2
+        idx = (t_start - self.w.start_ms) // self.w.step_ms
+        idx_safe = min(max(idx, 0), self._points - 1)
+        if parent is None:
+            network = None
+            net_in = 0
+        else:
+            network = 1 + self._randbelow(6)
+            net_in = network // 2
         target = self._target_ms(service_id, endpoint_id, idx_safe)
         is_target = forced is not None and not forced
         if is_target and self._stretch:
             target = max(target, self._stretch)
-        call = {
-            "id": trace_id if parent is None else self._next_call_id(),
-            "trace_id": trace_id, "parent_id": None if parent is None else parent["id"],
-            "name": endpoint["label"][:128], "start_ms": t_start, "duration_ms": 0, "network_time_ms": network,
-            "error_count": 0, "src_service_id": None if parent is None else parent["dst_service_id"],
-            "dst_service_id": service_id, "dst_endpoint_id": endpoint_id,
-        }
+        call: Call = [trace_id if parent is None else self._next_call_id(), trace_id,
+                      None if parent is None else parent[ID], self.w.endpoint_name[endpoint_id], t_start, 0, network,
+                      0, None if parent is None else parent[DST], service_id, endpoint_id]
         out.append(call)  # before its children: the rows come parents first
         if is_target:
             self._hit = call
         entry = t_start + net_in
-        cursor = entry + max(1, round(target * self.rand.uniform(0.02, 0.15)))
+        uniform = self.rand.random
+        cursor = entry + max(1, round(target * (0.02 + (0.15 - 0.02) * uniform())))  # uniform(0.02, 0.15)
         child_failed = False
         for dst, dst_endpoint, rest in self._children(service_id, depth, forced or []):
             if rest is None and len(out) >= MAX_CALLS:
                 continue  # a big enough trace: only the forced path goes on
             child = self._call(out, trace_id, call, dst, dst_endpoint, cursor, depth + 1, rest)
-            child_failed |= child["error_count"] == 1
-            cursor += child["duration_ms"] + round(target * self.rand.uniform(0.0, 0.05))
+            child_failed |= child[ERRORS] == 1
+            cursor += child[DURATION] + round(target * (0.05 * uniform()))  # uniform(0.0, 0.05)
         end = max(cursor + 1, entry + target)
-        call["duration_ms"] = end - t_start + (0 if network is None else network - net_in)
+        call[DURATION] = end - t_start + (0 if network is None else network - net_in)
         share = self.error_share(service_id, endpoint_id, idx_safe)
-        if share > 0 and (self.rand.random() < share or (child_failed and self.rand.random() < 0.5)):
-            call["error_count"] = 1
+        if share > 0 and (uniform() < share or (child_failed and uniform() < 0.5)):
+            call[ERRORS] = 1
         return call
-
-    def _points(self) -> int:
-        return (self.w.end_ms - self.w.start_ms) // self.w.step_ms
 
     def _next_call_id(self) -> str:
         self._call_n += 1
-        return ids.hexid(self.seed, "call", self._call_n, 16)
+        return self._call_id(self._call_n)
 
     def _build(self, trace_id: str, root: str, root_endpoint: str | None, t_start: int,
-               path: list[str], target_endpoint: str | None) -> list[dict[str, Any]]:
+               path: list[str], target_endpoint: str | None) -> list[Call]:
         """Calls of one trace rooted at `root`, reaching every service of `path` (root first) in turn."""
         forced = [(s, target_endpoint if i == len(path) - 2 else None) for i, s in enumerate(path[1:])]
-        out: list[dict[str, Any]] = []
+        out: list[Call] = []
         self._hit = None
-        first_endpoint = root_endpoint or self._endpoint(root)["id"]
+        first_endpoint = root_endpoint or self._endpoint(root)
         self._call(out, trace_id, None, root, first_endpoint, t_start, 0, forced)
         return out
 
-    def fits(self, calls: list[dict[str, Any]]) -> bool:
+    def fits(self, calls: list[Call]) -> bool:
         """Inside the window, erroneous only where the metrics allow it, within every calls budget."""
-        points = self._points()
-        wanted: Counter[tuple[str, str, int]] = Counter()
+        start, end, step, points = self.w.start_ms, self.w.end_ms, self.w.step_ms, self._points
+        budget = self._budget
+        wanted: dict[tuple[str, str, int], int] = {}
         for c in calls:
-            idx = self.index(c["start_ms"])
-            if c["start_ms"] < self.w.start_ms or c["start_ms"] + c["duration_ms"] >= self.w.end_ms or idx >= points:
+            t = c[START]
+            idx = (t - start) // step
+            if t < start or t + c[DURATION] >= end or idx >= points:
                 return False
-            if c["error_count"] and self.error_share(c["dst_service_id"], c["dst_endpoint_id"], idx) <= 0:
+            if c[ERRORS] and self.error_share(c[DST], c[ENDPOINT], idx) <= 0:
                 return False
-            for kind, key, signals in (("S", c["dst_service_id"], self.w.service_signals),
-                                       ("E", c["dst_endpoint_id"], self.w.endpoint_signals)):
-                sig = signals.get(key)
-                if sig is not None and sig.calls is not None:
-                    wanted[kind, key, idx] += 1
-        for (kind, key, idx), n in wanted.items():
-            signals = self.w.service_signals if kind == "S" else self.w.endpoint_signals
-            if self.used[kind, key, idx] + n > signals[key].calls[idx]:  # type: ignore[index]
+            for key in (("S", c[DST], idx), ("E", c[ENDPOINT], idx)):
+                if key[:2] in budget:
+                    wanted[key] = wanted.get(key, 0) + 1
+        for (kind, eid, idx), n in wanted.items():
+            cap, used = budget[kind, eid]
+            if used[idx] + n > cap[idx]:
                 return False
         return True
 
-    def accept(self, calls: list[dict[str, Any]], application_id: str) -> None:
+    def accept(self, calls: list[Call], application_id: str) -> None:
+        start, step, budget = self.w.start_ms, self.w.step_ms, self._budget
         for c in calls:
-            idx = self.index(c["start_ms"])
-            for kind, key, signals in (("S", c["dst_service_id"], self.w.service_signals),
-                                       ("E", c["dst_endpoint_id"], self.w.endpoint_signals)):
-                sig = signals.get(key)
-                if sig is not None and sig.calls is not None:
-                    self.used[kind, key, idx] += 1
+            idx = (c[START] - start) // step
+            for key in (("S", c[DST]), ("E", c[ENDPOINT])):
+                entry = budget.get(key)
+                if entry is not None:
+                    entry[1][idx] += 1
         root = calls[0]
-        self.traces.append({
-            "id": root["trace_id"], "label": root["name"], "start_ms": root["start_ms"],
-            "duration_ms": root["duration_ms"], "erroneous": any(c["error_count"] for c in calls),
-            "application_id": application_id, "service_id": root["dst_service_id"],
-            "endpoint_id": root["dst_endpoint_id"],
-        })
+        self.traces.append((root[TRACE], root[NAME], root[START], root[DURATION], any(c[ERRORS] for c in calls),
+                            application_id, root[DST], root[ENDPOINT]))
         self.calls.extend(calls)
+        self.n_calls += len(calls)
 
     def _application(self, service_id: str) -> str:
         return self.rand.choice(self.w.apps_of[service_id])
 
     # -- sampled traces -------------------------------------------------------------------------------
-    def sampled(self, count: int, focus: list[tuple[str, str | None, int, int]], focus_share: float = 0.3) -> None:
-        """`count` traces at random times; about `focus_share` of them inside a problem window
-        (service, endpoint or None, from, to) and through that service, so they show the problem."""
+    def sampled(self, focus: list[tuple[str, str | None, int, int]], count: int | None = None,
+                until_calls: int | None = None, focus_share: float = 0.3) -> Iterator[None]:
+        """Traces at random times, `count` of them or as many as it takes until `until_calls` calls exist in all
+        (stopping early only when MAX_MISSES traces in a row find no room); about `focus_share` of them inside
+        a problem window (service, endpoint or None, from, to) and through that service, so they show the
+        problem. Yields after each trace, so the caller can take the calls made so far."""
         if not self._entries:
             return
         window = self.w.end_ms - self.w.start_ms
-        for _ in range(count):
+        made, misses = 0, 0
+        while (count is None or made < count) and (until_calls is None or self.n_calls < until_calls) \
+                and (count is not None or misses < MAX_MISSES):
+            made += 1
             self._trace_n += 1
-            trace_id = ids.hexid(self.seed, "trace:sampled", self._trace_n, 16)
+            trace_id = self._sampled_id(self._trace_n)
             target = self.rand.choice(focus) if focus and self.rand.random() < focus_share else None
+            misses += 1
             for _ in range(TRIES):
                 if target is not None:
                     service, endpoint, lo, hi = target
@@ -322,8 +364,10 @@ class TraceBuilder:
                     calls = self._build(trace_id, root, None, t, [root], None)
                 if self.fits(calls):
                     self.accept(calls, self._application(root))
+                    misses = 0
                     break
                 self._call_n -= len(calls) - 1  # reuse the ids of a rejected placement
+            yield
 
     # -- traces that logs name -------------------------------------------------------------------------
     def logged(self, trace_id: str, spans: Iterable[LoggedSpan]) -> None:
@@ -354,37 +398,34 @@ class TraceBuilder:
             calls = self._build(trace_id, root, endpoint if len(path) == 1 else None, lo + shift_ms, path, endpoint)
             self._stretch = 0
             hit = self._hit or calls[0]
-            if error and self.error_share(hit["dst_service_id"], hit["dst_endpoint_id"],
-                                          self._clamp(self.index(hit["start_ms"]))) > 0:
-                hit["error_count"] = 1
+            if error and self.error_share(hit[DST], hit[ENDPOINT], self._clamp(self.index(hit[START]))) > 0:
+                hit[ERRORS] = 1
             # move the trace so that the logging call is running from before the first line to after the last
-            slack = max(0, hit["duration_ms"] - (hi - lo) - 2)
-            offset = lo + shift_ms - 1 - self.rand.randint(0, slack) - hit["start_ms"]
+            slack = max(0, hit[DURATION] - (hi - lo) - 2)
+            offset = lo + shift_ms - 1 - self.rand.randint(0, slack) - hit[START]
             root_call = calls[0]
-            offset = max(offset, self.w.start_ms - root_call["start_ms"])
-            offset = min(offset, self.w.end_ms - 1 - root_call["start_ms"] - root_call["duration_ms"])
+            offset = max(offset, self.w.start_ms - root_call[START])
+            offset = min(offset, self.w.end_ms - 1 - root_call[START] - root_call[DURATION])
             for c in calls:
-                c["start_ms"] += offset
+                c[START] += offset
             if attempt >= TRIES * 2:
                 for c in calls:
-                    c["error_count"] = 0
+                    c[ERRORS] = 0
             if self.fits(calls):
                 self.accept(calls, self._application(root))
                 return
             self._call_n -= len(calls) - 1
         # every placement collided with a full budget: one root call wherever there is room
-        for idx in self.rand.sample(range(self._points()), self._points()):
+        for idx in self.rand.sample(range(self._points), self._points):
             t = self.w.start_ms + idx * self.w.step_ms + self.rand.randint(0, self.w.step_ms // 2)
             root = service or path[0]
-            row = self.w.endpoint_rows[endpoint] if endpoint else self._endpoint(root)
-            calls = [{"id": trace_id, "trace_id": trace_id, "parent_id": None, "name": row["label"][:128],
-                      "start_ms": t, "duration_ms": self._target_ms(root, row["id"], idx),
-                      "network_time_ms": None, "error_count": 0, "src_service_id": None, "dst_service_id": root,
-                      "dst_endpoint_id": row["id"]}]
+            endpoint_id = endpoint if endpoint else self._endpoint(root)
+            calls = [[trace_id, trace_id, None, self.w.endpoint_name[endpoint_id], t,
+                      self._target_ms(root, endpoint_id, idx), None, 0, None, root, endpoint_id]]
             if self.fits(calls):
                 self.accept(calls, self._application(root))
                 return
         raise RuntimeError(f"no room for trace {trace_id}: every calls budget is exhausted")
 
     def _clamp(self, idx: int) -> int:
-        return min(max(idx, 0), self._points() - 1)
+        return min(max(idx, 0), self._points - 1)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import random
 import re
+from hashlib import blake2b
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -200,15 +201,24 @@ def derive_points(key: dict[str, str], start_ms: int, step_ms: int, buckets: int
     return rows
 
 
+def hex_ids(seed: int, kind: str, length: int = 16) -> Callable[[int], str]:
+    """`n -> ids.hexid(seed, kind, n, length)`, with the key prefix encoded once: bulk tables need millions."""
+    prefix, size = f"{seed}:{kind}:".encode(), (length + 1) // 2
+    if length % 2:
+        return lambda n: blake2b(b"%s%d" % (prefix, n), digest_size=size).hexdigest()[:length]
+    return lambda n: blake2b(b"%s%d" % (prefix, n), digest_size=size).hexdigest()
+
+
 class Sequence:
     """Deterministic 16-hex ids for bulk rows of one kind: (seed, kind, running number)."""
 
     def __init__(self, seed: int, kind: str) -> None:
         self.seed, self.kind, self.n = seed, kind, 0
+        self._id = hex_ids(seed, kind)
 
     def next(self) -> str:
         self.n += 1
-        return ids.hexid(self.seed, self.kind, self.n, 16)
+        return self._id(self.n)
 
 
 # -- vocabulary ---------------------------------------------------------------------------------------------

@@ -1,19 +1,52 @@
 """Dataset layers: each version after 1.0.0 adds tables and fills them from what the database already holds.
 
 Seeding version X directly and upgrading an older seeded database to X run the very same code (1.0.0's world,
-then each layer in order, reading the rows already there), so both paths give identical databases."""
+then each layer in order, reading the rows already there), so both paths give identical databases.
+
+A layer returns, per table, either all its rows (a list of dicts) or a `Stream`: tuples made chunk by chunk while
+COPY loads them, so memory stays bounded whatever the profile size. Tables are loaded in the order the layer
+gives them; a stream's iterator runs only when its turn comes (so it may use what the tables before it left
+behind, and may query the database until it yields its first chunk, not after), and its foreign keys and
+indexes are created once the whole layer is loaded (so a stream may come before the rows it references)."""
 
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-Rows = dict[str, list[dict[str, Any]]]
+CHUNK_ROWS = 20_000  # rows per chunk of a stream: memory per bulk table, not how many rows there are
+T = TypeVar("T")
+
+
+@dataclass
+class Stream:
+    """The rows of one bulk table, made while COPY loads them: chunks (lists) of tuples in `columns` order; the
+    table's other columns get their defaults. The rows and their order never depend on the chunk size."""
+
+    columns: Sequence[str]
+    chunks: Iterable[Sequence[Sequence[Any]]]
+
+
+Rows = dict[str, list[dict[str, Any]] | Stream]
+
+
+def rechunk(batches: Iterable[list[T]], size: int) -> Iterator[list[T]]:
+    """Regroup batches of rows (one per entity, of any size) into chunks of `size` rows, the last one smaller."""
+    buffer: list[T] = []
+    for batch in batches:
+        buffer.extend(batch)
+        if len(buffer) >= size:
+            full = len(buffer) - len(buffer) % size
+            for k in range(0, full, size):
+                yield buffer[k:k + size]
+            buffer = buffer[full:]
+    if buffer:
+        yield buffer
 
 
 @dataclass
@@ -23,6 +56,7 @@ class LayerContext:
     seed: int
     end_ms: int
     options: dict[str, Any]
+    chunk_rows: int = CHUNK_ROWS
 
     def __post_init__(self) -> None:
         # a stream per layer: adding a layer never shifts the random numbers of another
@@ -31,6 +65,11 @@ class LayerContext:
     @property
     def start_ms(self) -> int:
         return self.end_ms - int(self.options["minutes"]) * 60_000
+
+    @property
+    def pg(self) -> Any:
+        """The psycopg connection under `conn` (same transaction), for COPY."""
+        return self.conn.connection.driver_connection
 
     def rows(self, sql: str, **params: Any) -> list[sa.RowMapping]:
         return list(self.conn.execute(sa.text(sql), params).mappings())

@@ -1,94 +1,215 @@
 """Vectorised metric signals: one call computes a whole bundle (all series of one entity) over the window,
-so related series stay consistent (p50 <= p95 <= p99, erroneous calls <= calls, an issue shows up)."""
+so related series stay consistent (p50 <= p90 <= p95 <= p99, erroneous calls <= calls, an issue shows up).
+
+Baseline per metric kind: calls are Poisson around a seasonal rate; the erroneous share is small, bounded and
+bursty; latency is lognormal per point, its percentiles derived from one median and spread; CPU follows the
+load, memory barely, both with a slow bounded drift. A declared distribution (`overrides`, by metric id)
+replaces a baseline: the per-point value becomes a draw times the metric's seasonal factor (exactly 1 under
+Seasonality.flat(), so the values are then i.i.d. draws of the declared distribution; counts are rounded,
+utilisation is kept inside (0, 1), erroneous calls at most the calls). Anomalies apply last.
+
+Every concern draws from its own child stream, split off the bundle's rng up front: an override or an
+anomaly changes its own metric and window only, and the rest of the bundle stays bit for bit the same."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from apmseed.errors import ApmseedError
+from apmseed.scenarios import anomalies as anomaly_model
+from apmseed.scenarios.anomalies import Anomaly, Incident, from_incident
+from apmseed.scenarios.distributions import Distribution, sample
+from apmseed.scenarios.seasonality import Seasonality
+
+__all__ = ["CALL_RATE", "Incident", "crashes", "daily_shape", "page_loads", "traffic", "utilisation"]
+
 MINUTE_MS = 60_000
+HOUR_MS = 60 * MINUTE_MS
 DAY_MS = 1440 * MINUTE_MS
-Z95, Z99 = 1.6449, 2.3263
+Z90, Z95, Z99 = 1.2816, 1.6449, 2.3263
 
 # median calls per minute by entity type (entities differ around it, lognormally)
 CALL_RATE = {"APPLICATION": 900.0, "SERVICE": 250.0, "ENDPOINT": 40.0}
-
-
-@dataclass(frozen=True)
-class Incident:
-    """An excursion on one bundle, in point indices [start, end); `strength` depends on `kind`:
-    latency factor, erroneous-call share, or utilisation level."""
-
-    kind: str  # latency | errors | cpu | memory
-    start: int
-    end: int
-    strength: float
+TRAFFIC_METRICS = ("calls", "erroneousCalls", "latency")
+UTILISATION_METRICS = ("cpu.used", "memory.used")
+UTILISATION_RANGE = (0.001, 0.999)
+ERROR_BURSTS_PER_DAY = 4.0
+LATENCY_LOAD = 0.25  # latency rises by a quarter of the load's excess over its mean
+CPU_LOAD, MEMORY_LOAD = 0.4, 0.1
 
 
 def daily_shape(ts_ms: np.ndarray, phase_h: float) -> np.ndarray:
-    """1.0 at the afternoon peak, about 0.25 in the small hours; weekends are quieter."""
+    """1.0 at the afternoon peak, about 0.25 in the small hours; weekends are quieter (the beacon factories'
+    shape, kept as it was so their data does not change)."""
     hours = ((ts_ms % DAY_MS) / 3_600_000.0 + phase_h) % 24.0
     shape = 0.625 + 0.375 * np.cos(2 * np.pi * (hours - 14.0) / 24.0)
     weekday = ((ts_ms // DAY_MS) + 3) % 7  # 1970-01-01 was a Thursday: 0 = Monday
     return shape * np.where(weekday >= 5, 0.7, 1.0)
 
 
-def _ramp(n: int, start: int, end: int, rise: float = 0.2) -> np.ndarray:
-    """0 outside [start, end), rising to 1 over the first `rise` of the window, then flat."""
-    out = np.zeros(n)
-    length = end - start
-    if length <= 0:
-        return out
-    up = max(1, int(length * rise))
-    out[start:end] = np.minimum(1.0, (np.arange(length) + 1) / up)
-    return out
+def _streams(rng: np.random.Generator, k: int) -> list[np.random.Generator]:
+    return [np.random.default_rng(int(s)) for s in rng.integers(0, 2**63, size=k, dtype=np.int64)]
+
+
+def _checked(overrides: Mapping[str, Distribution] | None, anomalies: Sequence[Anomaly],
+             incidents: Sequence[Incident], metrics: tuple[str, ...], what: str
+             ) -> tuple[Mapping[str, Distribution], list[Anomaly]]:
+    overrides = overrides or {}
+    for key, dist in overrides.items():
+        if key not in metrics:
+            raise ApmseedError(f"overrides: {what} has no metric {key!r}", f"override one of: {', '.join(metrics)}")
+        if not isinstance(dist, Distribution):
+            raise ApmseedError(f"overrides.{key}: {dist!r} is not a Distribution",
+                               "build it with parse_distribution or Distribution.of")
+    for a in anomalies:
+        if a.metric is not None and a.metric not in metrics:
+            raise ApmseedError(f"anomalies: a {a.type} on {a.metric!r} cannot show on {what}",
+                               f"target one of: {', '.join(metrics)}, or leave the metric out")
+    return overrides, [a for inc in incidents for a in from_incident(inc)] + list(anomalies)
+
+
+def _counts(values: np.ndarray) -> np.ndarray:
+    return np.rint(np.maximum(values, 0.0))
+
+
+def _error_share(rng: np.random.Generator, base: float, n: int, resolution_min: int) -> np.ndarray:
+    """About `base` with lognormal jitter, plus a few short bursts a day at 3-10x; never above 1."""
+    level = base * rng.lognormal(-0.045, 0.3, n)
+    starts = rng.random(n) < min(0.5, ERROR_BURSTS_PER_DAY * resolution_min / 1440.0)
+    length = max(1, int(rng.integers(2, 9)) // resolution_min)
+    count = np.cumsum(starts)
+    before = np.concatenate([np.zeros(length, dtype=count.dtype), count[:-length]])[:n]
+    burst = rng.uniform(3.0, 10.0, n)
+    return np.minimum(1.0, np.where(count - before > 0, level * burst, level))
+
+
+def _drift(rng: np.random.Generator, ts_ms: np.ndarray, amplitude: float) -> np.ndarray:
+    """A slow, bounded wander (|drift| <= amplitude): three sines with periods of 6 h to 3 days."""
+    periods = rng.uniform(6.0, 72.0, 3) * HOUR_MS
+    phases = rng.uniform(0.0, 2 * np.pi, 3)
+    weights = rng.uniform(0.5, 1.0, 3)
+    weights *= amplitude / weights.sum()
+    angle = 2 * np.pi * (ts_ms[None, :] % periods[:, None]) / periods[:, None] + phases[:, None]
+    return (weights[:, None] * np.sin(angle)).sum(axis=0)
 
 
 def traffic(rng: np.random.Generator, ts_ms: np.ndarray, entity_type: str, resolution_min: int,
-            incidents: list[Incident]) -> dict[tuple[str, str], np.ndarray]:
+            incidents: Sequence[Incident] = (), *, seasonality: Seasonality | None = None,
+            overrides: Mapping[str, Distribution] | None = None, anomalies: Sequence[Anomaly] = (),
+            ) -> dict[tuple[str, str], np.ndarray]:
+    """Calls, erroneous calls and latency (P50, P90, P95, P99, MEAN) of one application, service or
+    endpoint at `ts_ms`; `seasonality` None gives the default cycle with a per-entity peak hour."""
     n = ts_ms.size
-    shape = daily_shape(ts_ms, rng.uniform(-2.0, 2.0))
+    overrides, applied = _checked(overrides, anomalies, incidents, TRAFFIC_METRICS, entity_type)
+    # entity parameters first, always all of them, then one stream per concern
+    peak_shift = rng.uniform(-2.0, 2.0)
     rate = CALL_RATE[entity_type] * rng.lognormal(0.0, 0.8)
-    calls = rng.poisson(rate * shape * resolution_min).astype(np.float64)
-
-    err_share = np.full(n, rng.uniform(0.001, 0.02))
-    latency_factor = np.ones(n)
-    for inc in incidents:
-        ramp = _ramp(n, inc.start, inc.end)
-        if inc.kind == "latency":
-            latency_factor *= 1.0 + (inc.strength - 1.0) * ramp
-        elif inc.kind == "errors":
-            err_share = np.maximum(err_share, inc.strength * ramp)
-            latency_factor *= 1.0 + 0.3 * ramp  # failing calls slow callers down a little
-    errors = rng.binomial(calls.astype(np.int64), np.clip(err_share, 0.0, 1.0)).astype(np.float64)
-
+    base_share = rng.uniform(0.001, 0.02)
     median = float(np.clip(rng.lognormal(np.log(60.0), 0.7), 2.0, 2_000.0))
-    spread = rng.uniform(0.35, 0.8) * np.exp(rng.normal(0.0, 0.05, n))
-    p50 = median * (1.0 + 0.25 * (shape - 0.6)) * np.exp(rng.normal(0.0, 0.05, n)) * latency_factor
+    spread0 = rng.uniform(0.35, 0.8)
+    r_load, r_calls, r_errors, r_latency, r_anomaly = _streams(rng, 5)
+    seasonality = seasonality or Seasonality(peak_hour=(14.0 + peak_shift) % 24.0)
+    load = seasonality.shape(ts_ms, r_load)
+
+    if "calls" in overrides:
+        calls = _counts(sample(overrides["calls"], r_calls, n) * load)
+        expected = calls
+    else:
+        expected = rate * load * resolution_min
+        calls = r_calls.poisson(expected).astype(np.float64)
+
+    share = _error_share(r_errors, base_share, n, resolution_min)
+    if "erroneousCalls" in overrides:
+        errors = np.minimum(_counts(sample(overrides["erroneousCalls"], r_errors, n) * load), calls)
+        share = errors / np.maximum(calls, 1.0)
+    else:
+        errors = r_errors.binomial(calls.astype(np.int64), share).astype(np.float64)
+
+    latency_load = 1.0 + LATENCY_LOAD * (load - 1.0)
+    spread = spread0 * np.exp(r_latency.normal(0.0, 0.05, n))
+    if "latency" in overrides:
+        p50 = np.maximum(sample(overrides["latency"], r_latency, n) * latency_load, 0.0)
+    else:
+        p50 = median * latency_load * np.exp(r_latency.normal(0.0, 0.05, n))
+
+    if applied:
+        profiles = [anomaly_model.profile(a, n, r_anomaly) for a in applied]
+        factor = anomaly_model.apply(np.ones(n), "calls", applied, profiles)
+        new_share = np.clip(anomaly_model.apply(share, "erroneousCalls", applied, profiles), 0.0, 1.0)
+        hit = np.flatnonzero((factor != 1.0) | (new_share != share))
+        if hit.size:  # more calls: Poisson superposition; fewer: binomial thinning (both stay Poisson)
+            f = factor[hit]
+            more = r_anomaly.poisson(np.where(f > 1.0, (f - 1.0) * expected[hit], 0.0))
+            kept = r_anomaly.binomial(calls[hit].astype(np.int64), np.minimum(f, 1.0))
+            calls = calls.copy()
+            errors = errors.copy()
+            calls[hit] = np.where(f > 1.0, calls[hit] + more, kept)
+            errors[hit] = r_anomaly.binomial(calls[hit].astype(np.int64), new_share[hit])
+        p50 = p50 * anomaly_model.apply(np.ones(n), "latency", applied, profiles)
+
+    keep = "latency" in overrides  # declared values stay exact; the baseline is rounded to 0.1 ms
+    def rnd(a: np.ndarray) -> np.ndarray:
+        return a if keep else np.round(a, 1)
     return {
         ("calls", "SUM"): calls,
         ("erroneousCalls", "SUM"): errors,
-        ("latency", "P50"): np.round(p50, 1),
-        ("latency", "P95"): np.round(p50 * np.exp(Z95 * spread), 1),
-        ("latency", "P99"): np.round(p50 * np.exp(Z99 * spread), 1),
-        ("latency", "MEAN"): np.round(p50 * np.exp(spread**2 / 2.0), 1),
+        ("latency", "P50"): rnd(p50),
+        ("latency", "P90"): rnd(p50 * np.exp(Z90 * spread)),
+        ("latency", "P95"): rnd(p50 * np.exp(Z95 * spread)),
+        ("latency", "P99"): rnd(p50 * np.exp(Z99 * spread)),
+        ("latency", "MEAN"): rnd(p50 * np.exp(spread**2 / 2.0)),
     }
 
 
-def utilisation(rng: np.random.Generator, ts_ms: np.ndarray, incidents: list[Incident]
-                ) -> dict[tuple[str, str], np.ndarray]:
+def utilisation(rng: np.random.Generator, ts_ms: np.ndarray, incidents: Sequence[Incident] = (), *,
+                seasonality: Seasonality | None = None, overrides: Mapping[str, Distribution] | None = None,
+                anomalies: Sequence[Anomaly] = ()) -> dict[tuple[str, str], np.ndarray]:
+    """CPU and memory used (shares of 0..1) of one infrastructure entity at `ts_ms`."""
     n = ts_ms.size
-    shape = daily_shape(ts_ms, rng.uniform(-2.0, 2.0))
-    cpu = rng.uniform(0.08, 0.45) * (0.6 + 0.5 * shape) + rng.normal(0.0, 0.02, n)
-    memory = rng.uniform(0.3, 0.65) + np.cumsum(rng.normal(0.0, 0.002, n))  # slow drift
-    for inc in incidents:
-        ramp = _ramp(n, inc.start, inc.end, rise=0.1 if inc.kind == "cpu" else 0.9)
-        if inc.kind == "cpu":
-            cpu = cpu * (1 - ramp) + (inc.strength + rng.normal(0.0, 0.01, n)) * ramp
-        elif inc.kind == "memory":  # a leak: climbs through the window
-            memory = memory * (1 - ramp) + inc.strength * ramp
+    overrides, applied = _checked(overrides, anomalies, incidents, UTILISATION_METRICS, "INFRASTRUCTURE")
+    peak_shift = rng.uniform(-2.0, 2.0)
+    cpu_level = rng.uniform(0.08, 0.45)
+    memory_level = rng.uniform(0.3, 0.65)
+    r_load, r_cpu, r_memory, r_anomaly = _streams(rng, 4)
+    seasonality = seasonality or Seasonality(peak_hour=(14.0 + peak_shift) % 24.0)
+    load = seasonality.shape(ts_ms, r_load)
+    cpu_load = 1.0 + CPU_LOAD * (load - 1.0)
+    memory_load = 1.0 + MEMORY_LOAD * (load - 1.0)
+
+    if "cpu.used" in overrides:
+        cpu = sample(overrides["cpu.used"], r_cpu, n) * cpu_load
+    else:
+        cpu = cpu_level * cpu_load + _drift(r_cpu, ts_ms, 0.04) + r_cpu.normal(0.0, 0.02, n)
+    if "memory.used" in overrides:
+        memory = sample(overrides["memory.used"], r_memory, n) * memory_load
+    else:
+        memory = memory_level * memory_load + _drift(r_memory, ts_ms, 0.05) + r_memory.normal(0.0, 0.003, n)
+    if applied:
+        profiles = [anomaly_model.profile(a, n, r_anomaly) for a in applied]
+        cpu = anomaly_model.apply(cpu, "cpu.used", applied, profiles)
+        memory = anomaly_model.apply(memory, "memory.used", applied, profiles)
+    cpu, memory = np.clip(cpu, *UTILISATION_RANGE), np.clip(memory, *UTILISATION_RANGE)
     return {
-        ("cpu.used", "MEAN"): np.round(np.clip(cpu, 0.005, 0.995), 4),
-        ("memory.used", "MEAN"): np.round(np.clip(memory, 0.05, 0.99), 4),
+        ("cpu.used", "MEAN"): cpu if "cpu.used" in overrides else np.round(cpu, 4),
+        ("memory.used", "MEAN"): memory if "memory.used" in overrides else np.round(memory, 4),
     }
+
+
+def _seasonal_poisson(rng: np.random.Generator, ts_ms: np.ndarray, rate_per_min: float, resolution_min: int,
+                      seasonality: Seasonality | None) -> np.ndarray:
+    load = (seasonality or Seasonality()).shape(ts_ms, rng)
+    return rng.poisson(rate_per_min * load * resolution_min).astype(np.float64)
+
+
+def page_loads(rng: np.random.Generator, ts_ms: np.ndarray, rate_per_min: float, resolution_min: int,
+               seasonality: Seasonality | None = None) -> np.ndarray:
+    """Page loads of a website per point: Poisson around the seasonal rate (default cycle if None)."""
+    return _seasonal_poisson(rng, ts_ms, rate_per_min, resolution_min, seasonality)
+
+
+def crashes(rng: np.random.Generator, ts_ms: np.ndarray, rate_per_min: float = 0.02, resolution_min: int = 1,
+            seasonality: Seasonality | None = None) -> np.ndarray:
+    """Crashes of a mobile app per point: rare (Poisson with a small rate) and more of them when it is used."""
+    return _seasonal_poisson(rng, ts_ms, rate_per_min, resolution_min, seasonality)
