@@ -72,9 +72,8 @@ def test_a_row_per_step_with_deterministic_row_counts(ran: tuple[Result, dict[st
         assert steps["export"]["rows"] > counts["metric_point"]
         mine = [r for r in rows if r.startswith(f"| {name} | ") and "| 5. quickstart" not in r]
         assert len(mine) == len(STEPS)
-        for key in STEPS:
-            [row] = [r for r in mine if f"| {steps[key]['name']} |" in r]
-            assert f"| {steps[key]['rows']:,} |" in row
+        for key, row in zip(STEPS, mine, strict=True):  # in the order they ran
+            assert row.startswith(f"| {name} | {steps[key]['name']} | {steps[key]['rows']:,} |"), (key, row)
         assert steps["seed"]["peakRssMiB"] > 0 and steps["export"]["peakRssMiB"] > 0
     quick = [r for r in rows if r.startswith("| small | 5. quickstart")]
     assert len(quick) == 2 and len(summary["quickstart"]) == 2

@@ -765,6 +765,12 @@ def test_alert_configs_without_their_inputs_are_an_error() -> None:
     evaluator.add("alert_configs", _config(SEQUENCE_3))
     with pytest.raises(ApmseedError, match="metrics_timeseries, services"):
         evaluator.events({"end_time_ms": END_MS, "options": {"minutes": 20}})
+    # read but empty (a profile without series) is fine: nothing fires
+    exporter = ce.CloudEventsExporter(ce.FileTarget(Path("unused.jsonl")))
+    for name, records in (("services", []), ("metrics_timeseries", []), ("alert_configs", [_config(SEQUENCE_3)])):
+        exporter.export(DATASETS[name], records)
+    assert exporter.alerts is not None
+    assert exporter.alerts.events({"end_time_ms": END_MS, "options": {"minutes": 20}}) == []
 
 
 # -- alert triggers against PostgreSQL ---------------------------------------------------------------------------

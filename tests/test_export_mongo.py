@@ -368,15 +368,22 @@ def documented_pymongo() -> str:
 def test_documented_queries_agree_with_sql(runner: CliRunner, seeded: sa.Engine, mongo_url: str, mdb: Any,
                                            is_ferretdb: bool, monkeypatch: pytest.MonkeyPatch) -> None:
     """Runs the documented pymongo queries as written and checks every answer against SQL."""
-    ok_summary(export_mongo(runner, seeded, mongo_url, mdb, "--datasets", f"{CORE},logs"))
+    ok_summary(export_mongo(runner, seeded, mongo_url, mdb, "--datasets",
+                            f"{CORE},logs,synthetic_runs,releases,calls,events,audit_logs"))
     app_id = scalar(seeded, "SELECT application_id FROM application_service GROUP BY 1 ORDER BY count(*) DESC, 1"
                             " LIMIT 1")
     service_id = scalar(seeded, "SELECT s.service_id FROM metric_series s WHERE s.entity_kind = 'SERVICE'"
                                 " AND s.metric_id = 'latency' AND s.aggregation = 'P95' ORDER BY"
                                 " (SELECT count(*) FROM endpoint e WHERE e.service_id = s.service_id) DESC,"
                                 " s.series_id LIMIT 1")
+    test_id = scalar(seeded, "SELECT test_id FROM synthetic_result WHERE status = 0 GROUP BY 1"
+                             " ORDER BY count(*) DESC, 1 LIMIT 1")
+    trace_id = scalar(seeded, "SELECT trace_id FROM call GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1")
+    user_id = scalar(seeded, "SELECT actor_user_id FROM audit_log_entry WHERE actor_user_id IS NOT NULL GROUP BY 1"
+                             " ORDER BY count(*) DESC, 1 LIMIT 1")
     monkeypatch.setattr(pymongo, "MongoClient", lambda *args, **kwargs: {"apmseed": mdb})
-    ns: dict[str, Any] = {"app_id": app_id, "service_id": service_id}
+    ns: dict[str, Any] = {"app_id": app_id, "service_id": service_id, "test_id": test_id, "trace_id": trace_id,
+                          "user_id": user_id}
     exec(compile(documented_pymongo(), "docs/mongo-queries.md", "exec"), ns)
 
     assert ns["services"] and sorted(d["_id"] for d in ns["services"]) == sorted(r.service_id for r in rows(
@@ -418,6 +425,29 @@ def test_documented_queries_agree_with_sql(runner: CliRunner, seeded: sa.Engine,
     expected_errors = {r.service_id: r.n for r in rows(
         seeded, "SELECT service_id, count(*) n FROM log_entry WHERE level = 'ERROR' GROUP BY 1")}
     assert expected_errors and ns["errors_per_service"] == expected_errors
+
+    # the later datasets, by their date fields
+    expected_releases = [r.id for r in rows(
+        seeded, "SELECT r.id FROM release r JOIN release_application a ON a.release_id = r.id"
+                " WHERE a.application_id = :a ORDER BY r.start_ms DESC, r.id COLLATE \"C\"", a=app_id)]
+    assert expected_releases and [d["_id"] for d in ns["app_releases"]] == expected_releases
+    at = END_MS - 30 * 60_000  # 14:30, as documented
+    expected_open = [r.event_id for r in rows(
+        seeded, "SELECT event_id FROM event WHERE type = 'issue' AND start_ms <= :t AND (end_ms > :t OR end_ms IS NULL)"
+                " UNION ALL SELECT event_id FROM incident WHERE start_ms <= :t AND (end_ms > :t OR end_ms IS NULL)"
+                " UNION ALL SELECT event_id FROM change_event WHERE start_ms <= :t AND end_ms > :t", t=at)]
+    assert expected_open and sorted(d["_id"] for d in ns["open_at"]) == sorted(expected_open)
+    expected_failed = [r.result_id for r in rows(
+        seeded, "SELECT result_id FROM synthetic_result WHERE test_id = :t AND status = 0"
+                " ORDER BY start_ms DESC, result_id COLLATE \"C\"", t=test_id)]
+    assert expected_failed and [d["_id"] for d in ns["failed_runs"]] == expected_failed
+    assert [d["_id"] for d in ns["trace_calls"]] == [r.id for r in rows(
+        seeded, "SELECT id FROM call WHERE trace_id = :t ORDER BY start_ms, id COLLATE \"C\"", t=trace_id)]
+    assert len(ns["trace_calls"]) > 1
+    expected_actions = [r.id for r in rows(
+        seeded, "SELECT id FROM audit_log_entry WHERE actor_user_id = :u ORDER BY timestamp_ms DESC, id COLLATE \"C\"",
+        u=user_id)]
+    assert expected_actions and [d["_id"] for d in ns["user_actions"]] == expected_actions
 
     # the one-pipeline form of the mongosh example: MongoDB only (FerretDB 1.24 computes only the first
     # accumulator of a $group and lacks $divide)

@@ -183,9 +183,11 @@ def _load_table(conn: Connection, table: str, rows: Any, deferred: ExitStack) ->
     """A list goes in one COPY (with its constraints deferred from BULK_ROWS rows on); a stream's constraints
     are deferred to the end of the layer (`deferred`), and its first chunk is made before the COPY starts, so
     its generator may still query the database up to there."""
-    from apmseed.layers import Stream
+    from apmseed.layers import Later, Stream
 
     pg = conn.connection.driver_connection
+    if isinstance(rows, Later):
+        rows = rows.make()
     if not isinstance(rows, Stream):
         return copy_bulk(conn, table, rows) if len(rows) >= BULK_ROWS else load.copy_rows(pg, table, rows)
     chunks = iter(rows.chunks)

@@ -142,6 +142,8 @@ def run_profile(srv: Server, profile: Profile, log: Log, repeat: int,
             best.tables, best.dataset_version = run.tables, run.dataset_version
         if _better(best.steps.get("export"), run.steps.get("export")) or not best.export_phases:
             best.export_phases, best.export_bytes = run.export_phases, run.export_bytes
+    order = list(run.steps)  # the order the steps ran in
+    best.steps = dict(sorted(best.steps.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else len(order)))
     return best
 
 

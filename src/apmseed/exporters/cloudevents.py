@@ -207,7 +207,7 @@ class Evaluation:
     values: np.ndarray
     present: np.ndarray
     calls: np.ndarray | None
-    series_ids: list[str]
+    series_ids: list[int]
 
 
 def window_values(points: Points, first: int, step: int, count: int, how: str) -> tuple[np.ndarray, np.ndarray]:
@@ -296,10 +296,10 @@ class AlertEvaluator:
     calls in violating windows). So the window an alert triggers at always crosses the threshold itself.
     `triggered` is stamped with that window's start, `resolved` with the start of the first window the
     condition no longer held for `gracePeriod`. Disabled configs, adaptive or historic baselines and user
-    impact thresholds are not evaluated: nothing in the seeded data could show them cross."""
+    impact thresholds are not evaluated: they need baselines or sessions that metric points do not hold."""
 
     def __init__(self) -> None:
-        self.points: dict[tuple[str, str, str, str], tuple[Points, str | None]] = {}
+        self.points: dict[tuple[str, str, str, str], tuple[Points, int | None]] = {}  # + series id
         self.labels: dict[tuple[str, str], str] = {}
         self.plugins: dict[str, str] = {}  # snapshot id -> plugin
         self.app_services: dict[str, list[str]] = {}
@@ -419,13 +419,13 @@ class AlertEvaluator:
             erroneous, _ = window_values(errors[0], first, step, count, "sum")
             present = calls_values > 0
             values = np.divide(erroneous, calls_values, out=np.zeros(count), where=present)
-            return Evaluation(values, present, calls_values, [s for s in (errors[1], calls[1]) if s])
+            return Evaluation(values, present, calls_values, [s for s in (errors[1], calls[1]) if s is not None])
         found = self.points.get((*key, rule.get("metricName"), rule.get("aggregation") or "MEAN"))
         if found is None:
             return None
         how = "sum" if rule.get("aggregation") == "SUM" else worst
         values, present = window_values(found[0], first, step, count, how)
-        return Evaluation(values, present, calls_values, [found[1]] if found[1] else [])
+        return Evaluation(values, present, calls_values, [] if found[1] is None else [found[1]])
 
     def _alerts(self, dataset: str, config: Record, target: AlertTarget, evaluation: Evaluation, first: int,
                 step: int) -> list[CloudEvent]:
@@ -701,6 +701,8 @@ class CloudEventsExporter:
         if mapping is None and alerts is None:
             self.skipped.append(dataset.name)
             return 0
+        if alerts is not None:
+            alerts.read.add(dataset.name)  # read, even when it holds no records
         count = 0
         for record in records:
             if mapping is not None:

@@ -9,7 +9,8 @@ from typing import Any
 
 import numpy as np
 
-from apmseed.factories.web import Estate, Issue, Sequence, fill_path, poisson_times, split_label
+from apmseed.factories.web import Estate, Issue, Sequence, fill_path, lognormal, poisson_times, split_label
+from apmseed.scenarios.signals import daily_shape
 
 # the Instana technology of a service -> the vocabulary its lines use
 RUNTIMES = {"springbootApplicationContainer": "java", "nodeJsRuntimePlatform": "node",
@@ -77,34 +78,60 @@ WARNINGS_PER_MINUTE = 0.3  # plus 0.1 x the latency factor of the issue
 COMPANION = 0.6  # share of error lines preceded by an INFO line of the same request
 
 
+LOG_COLUMNS = ("log_id", "timestamp_ms", "level", "message", "service_id", "process_snapshot_id", "host_snapshot_id",
+               "endpoint_id", "trace_id", "event_id", "stream_name", "exception_type", "exception_message")
+
+
 def _fmt(template: str, r: random.Random, **extra: Any) -> str:
     return template.format(n=r.randint(2, 9_999), ms=r.randint(2, 900), pct=r.randint(40, 99), sec=r.randint(1, 60),
                            frac=r.randint(0, 9), msec=r.randint(0, 999), **extra)
 
 
+def background_per_minute(est: Estate, rng: np.random.Generator) -> float:
+    """The service's own rate of INFO/DEBUG lines at scale 1 (the first draw of its private stream)."""
+    return BACKGROUND_PER_MINUTE * rng.lognormal(0.0, 0.3)
+
+
+def expected_lines(est: Estate, per_minute: float) -> float:
+    """How many background lines `per_minute` gives over the window on average (see `poisson_times`)."""
+    minutes = np.arange(est.start_ms, est.end_ms, 60_000, dtype=np.int64)
+    return per_minute * float(np.sum(daily_shape(minutes, 0.0) / 0.8))
+
+
+def expected_issue_lines(est: Estate, service: dict[str, Any]) -> float:
+    """How many WARN/ERROR lines (and the INFO lines that precede errors) the service's issues give on average."""
+    store = RUNTIMES.get(service["technologies"][0] if service["technologies"] else "", "java") in DATASTORES
+    companions = 0.0 if store or not est.endpoints.get(service["id"]) else COMPANION
+    total = 0.0
+    for issue in est.issues_of([service["id"]]):
+        minutes = (issue.end_ms - issue.start_ms) / 60_000
+        if issue.kind == "errors":
+            total += (ERRORS_PER_MINUTE + 2.5 * issue.strength) * minutes * (1 + companions)
+        else:
+            total += (WARNINGS_PER_MINUTE + 0.1 * issue.strength) * minutes
+    return total
+
+
 def service_logs(est: Estate, service: dict[str, Any], rng: np.random.Generator, r: random.Random,
-                 log_ids: Sequence, trace_ids: Sequence) -> list[dict[str, Any]]:
-    """All lines of one service (it must have at least one runtime process)."""
+                 log_ids: Sequence, trace_ids: Sequence, scale: float = 1.0) -> list[tuple[Any, ...]]:
+    """All lines of one service (it must have at least one runtime process), as rows in LOG_COLUMNS order.
+    `scale` multiplies the INFO/DEBUG lines but not the requests: a larger share of them is housekeeping, so the
+    traces the lines name grow with the traffic, not with the log volume."""
     runtimes = est.runtimes[service["id"]]
     vocab = RUNTIMES.get(service["technologies"][0] if service["technologies"] else "", "java")
     store = vocab in DATASTORES
     endpoints = est.endpoints.get(service["id"], [])
-    rows: list[dict[str, Any]] = []
+    rows: list[tuple[Any, ...]] = []
+    sid = service["id"]
+    below, lognormvariate, uniform = r._randbelow, lognormal(r), r.uniform  # type: ignore[attr-defined]
+    scoped = {level: share / max(1.0, scale) for level, share in REQUEST_SCOPED.items()}
 
     def line(ts: int, level: str, message: str, endpoint: dict[str, Any] | None = None, trace: str | None = None,
              issue: Issue | None = None, exception: tuple[str, str] | None = None) -> None:
-        process, host = runtimes[r.randrange(len(runtimes))]
-        rows.append({
-            "log_id": log_ids.next(), "timestamp_ms": ts, "level": level, "message": message,
-            "service_id": service["id"], "process_snapshot_id": process, "host_snapshot_id": host,
-            "endpoint_id": endpoint["id"] if endpoint else None, "trace_id": trace,
-            "event_id": issue.event_id if issue else None,
-            "stream_name": "stderr" if level in ("ERROR", "WARN") else "stdout",
-            "exception_type": exception[0] if exception else None,
-            "exception_message": exception[1] if exception else None,
-            "kubernetes_cluster_name": None, "kubernetes_namespace_name": None, "kubernetes_deployment_name": None,
-            "kubernetes_pod_name": None, "kubernetes_container_name": None, "kubernetes_node_name": None,
-        })
+        process, host = runtimes[below(len(runtimes))]
+        rows.append((log_ids.next(), ts, level, message, sid, process, host, endpoint["id"] if endpoint else None,
+                     trace, issue.event_id if issue else None, "stderr" if level in ("ERROR", "WARN") else "stdout",
+                     exception[0] if exception else None, exception[1] if exception else None))
 
     def request(endpoint: dict[str, Any]) -> tuple[str, str, str]:
         """(operation, concrete path or resource, display) of a call to an endpoint."""
@@ -112,29 +139,31 @@ def service_logs(est: Estate, service: dict[str, Any], rng: np.random.Generator,
         rest = fill_path(rest, r) if rest.startswith("/") else rest.split(" ")[0]
         return op, rest, f"{op} {rest}"
 
+    log_60 = np.log(60.0)
+
     def latency(ts: int, factor: float = 1.0) -> int:
-        base = est.latency_at(service["id"], ts) or r.lognormvariate(np.log(60.0), 0.5)
-        return max(1, int(base * factor * r.uniform(0.7, 1.4)))
+        base = est.latency_at(sid, ts) or lognormvariate(log_60, 0.5)
+        return max(1, int(base * factor * uniform(0.7, 1.4)))
 
     # INFO and DEBUG all over the window
-    for ts in poisson_times(rng, est.start_ms, est.end_ms, BACKGROUND_PER_MINUTE * rng.lognormal(0.0, 0.3)):
-        ts = int(ts)
+    rate = background_per_minute(est, rng)
+    for ts in poisson_times(rng, est.start_ms, est.end_ms, rate * scale if scale != 1.0 else rate).tolist():
         level = "INFO" if r.random() < 0.65 else "DEBUG"
-        if endpoints and not store and r.random() < REQUEST_SCOPED[level]:
-            endpoint = endpoints[r.randrange(len(endpoints))]
+        if endpoints and not store and r.random() < scoped[level]:
+            endpoint = endpoints[below(len(endpoints))]
             op, _, shown = request(endpoint)
             status = {"POST": 201, "DELETE": 204}.get(op, 200)
             message = (f"Completed {shown} in {latency(ts)} ms with status {status}" if level == "INFO"
                        else f"Handling {shown}")
             line(ts, level, message, endpoint, trace_ids.next())
         else:
-            resource = split_label(endpoints[r.randrange(len(endpoints))]["label"])[1].split(" ")[0] \
+            resource = split_label(endpoints[below(len(endpoints))]["label"])[1].split(" ")[0] \
                 if endpoints else service["label"]
             templates = STORE_INFO[vocab] if store else (APP_INFO if level == "INFO" else APP_DEBUG)
-            line(ts, level, _fmt(templates[r.randrange(len(templates))], r, resource=resource))
+            line(ts, level, _fmt(templates[below(len(templates))], r, resource=resource))
 
     # WARN and ERROR only while an issue of the service is open
-    for issue in est.issues_of([service["id"]]):
+    for issue in est.issues_of([sid]):
         minutes = (issue.end_ms - issue.start_ms) / 60_000
         if issue.kind == "errors":
             rate = ERRORS_PER_MINUTE + 2.5 * issue.strength
@@ -143,8 +172,8 @@ def service_logs(est: Estate, service: dict[str, Any], rng: np.random.Generator,
         count = int(rng.poisson(rate * minutes))
         stamps = np.sort(rng.integers(issue.start_ms, issue.end_ms, count))
         pinned = [e for e in endpoints if e["id"] == issue.endpoint_id]
-        for ts in (int(t) for t in stamps):
-            endpoint = pinned[0] if pinned else (endpoints[r.randrange(len(endpoints))] if endpoints else None)
+        for ts in stamps.tolist():
+            endpoint = pinned[0] if pinned else (endpoints[below(len(endpoints))] if endpoints else None)
             trace = trace_ids.next() if endpoint and not store else None  # datastores do not see traces
             op, resource, shown = request(endpoint) if endpoint else ("call", service["label"], service["label"])
             if issue.kind == "latency":
@@ -155,10 +184,10 @@ def service_logs(est: Estate, service: dict[str, Any], rng: np.random.Generator,
                 line(ts, "WARN", message, endpoint, trace, issue)
                 continue
             if store:
-                line(ts, "ERROR", STORE_ERRORS[vocab][r.randrange(len(STORE_ERRORS[vocab]))].format(
+                line(ts, "ERROR", STORE_ERRORS[vocab][below(len(STORE_ERRORS[vocab]))].format(
                     resource=resource), endpoint, trace, issue)
                 continue
-            exception = EXCEPTIONS[vocab][r.randrange(len(EXCEPTIONS[vocab]))]
+            exception = EXCEPTIONS[vocab][below(len(EXCEPTIONS[vocab]))]
             if endpoint and r.random() < COMPANION and ts - 5 >= est.start_ms:
                 line(ts - r.randint(5, 2_000) if ts - 2_000 >= est.start_ms else ts - 5, "INFO", f"Handling {shown}",
                      endpoint, trace)

@@ -3,7 +3,10 @@ vectorised session/beacon generator."""
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import random
+from collections.abc import Callable
 from typing import Any
 
 import factory
@@ -24,7 +27,9 @@ from apmseed.factories.web import (
     derive_points,
     effects_at,
     fill_path,
+    lognormal,
     poisson_times,
+    randint,
     slug,
     split_label,
 )
@@ -125,8 +130,19 @@ class MobileAppAlertConfigFactory(EumAlertConfigFactory):
     mobile_app_id = "mobile_app"
 
 
-def _pick(r: random.Random, options: tuple[tuple[Any, ...], ...]) -> tuple[Any, ...]:
-    return r.choices(options, weights=[o[-1] for o in options])[0]
+SESSION_COLUMNS = ("session_id", "mobile_app_id", "start_ms", "app_version", "app_build", "os_version",
+                   "device_manufacturer", "device_model", "carrier", "connection_type", "country_code", "country",
+                   "city", "user_id")
+BEACON_COLUMNS = ("beacon_id", "mobile_app_id", "session_id", "type", "timestamp_ms", "duration_ms", "view", "url",
+                  "http_call_method", "http_call_status", "endpoint_id", "error_type", "error_message", "stack_trace")
+POINT_COLUMNS = ("mobile_app_id", "metric_id", "aggregation", "ts_ms", "granularity_s", "value")
+
+
+def _picker(r: random.Random, options: tuple[tuple[Any, ...], ...]) -> Callable[[], tuple[Any, ...]]:
+    """`r.choices(options, weights=<last field>)[0]`, drawing the very same numbers, weights summed once."""
+    cum = list(itertools.accumulate(o[-1] for o in options))
+    total, hi, draw = cum[-1] + 0.0, len(options) - 1, r.random
+    return lambda: options[bisect.bisect(cum, draw() * total, 0, hi)]
 
 
 def mobile_traffic(est: Estate, app: dict[str, Any], rng: np.random.Generator, r: random.Random,
@@ -142,67 +158,62 @@ def mobile_traffic(est: Estate, app: dict[str, Any], rng: np.random.Generator, r
     lengths = rng.exponential(240_000.0, starts.size).astype(np.int64) + 5_000
     n_http = rng.poisson(HTTP_CALLS_PER_SESSION, starts.size) if endpoints else np.zeros(starts.size, np.int64)
 
-    sessions: list[dict[str, Any]] = []
-    beacons: list[dict[str, Any]] = []
+    sessions: list[tuple[Any, ...]] = []
+    beacons: list[tuple[Any, ...]] = []
+    add = beacons.append
     http_ts: list[int] = []
     http_dur: list[int] = []
     crash_ts: list[int] = []
-    empty = {"duration_ms": None, "url": None, "http_call_method": None, "http_call_status": None,
-             "endpoint_id": None, "error_type": None, "error_message": None, "stack_trace": None}
-    for k in range(starts.size):
-        t0, length = int(starts[k]), int(lengths[k])
-        release = _pick(r, RELEASES)
-        device = _pick(r, DEVICES[app["platform"]])
-        place = _pick(r, PLACES)
-        wifi = r.random() < 0.6
+    app_id, end_ms, platform = app["id"], est.end_ms, app["platform"]
+    below, between, lognormvariate, random_ = r._randbelow, randint(r), lognormal(r), r.random  # type: ignore[attr-defined]
+    release_of, device_of = _picker(r, RELEASES), _picker(r, DEVICES[platform])
+    place_of, view_of = _picker(r, PLACES), _picker(r, VIEWS)
+    next_id, user_kind, log_220 = beacon_ids.next, f"mobile_user:{app_id}", np.log(220.0)
+    targets = [(ep["id"], *split_label(ep["label"]), own.get(ep["service_id"], [])) for ep in endpoints]
+    first_view, crashes = VIEWS[0][0], CRASHES[platform]
+    for t0, length, http_k in zip(starts.tolist(), lengths.tolist(), n_http.tolist(), strict=True):
+        release = release_of()
+        device = device_of()
+        place = place_of()
+        wifi = random_() < 0.6
         sid = session_ids.next()
-        sessions.append({
-            "session_id": sid, "mobile_app_id": app["id"], "start_ms": t0, "app_version": release[0],
-            "app_build": release[1], "os_version": r.choice(device[2]),
-            "device_manufacturer": device[0], "device_model": device[1],
-            "carrier": None if wifi else r.choice(CARRIERS), "connection_type": "wifi" if wifi else "cellular",
-            "country_code": place[0], "country": place[1], "city": place[2],
-            "user_id": ids.hexid(est.seed, f"mobile_user:{app['id']}", r.randint(1, 5_000), 12)})
-        common = {"mobile_app_id": app["id"], "session_id": sid}
-        beacons.append({**empty, **common, "beacon_id": beacon_ids.next(), "type": "sessionStart",
-                        "timestamp_ms": t0, "view": VIEWS[0][0]})
+        sessions.append((sid, app_id, t0, release[0], release[1], device[2][below(len(device[2]))], device[0],
+                         device[1], None if wifi else CARRIERS[below(len(CARRIERS))], "wifi" if wifi else "cellular",
+                         place[0], place[1], place[2], ids.hexid(est.seed, user_kind, between(1, 5_000), 12)))
+        add((next_id(), app_id, sid, "sessionStart", t0, None, first_view, None, None, None, None, None, None, None))
         calls = []
-        for _ in range(int(n_http[k])):
-            ts = t0 + r.randint(200, length)
-            if ts >= est.end_ms:
+        for _ in range(http_k):
+            ts = t0 + between(200, length)
+            if ts >= end_ms:
                 continue
-            ep = endpoints[r.randrange(len(endpoints))]
-            factor, share = effects_at(own.get(ep["service_id"], []), ts)
-            fail = r.random() < max(BASE_HTTP_FAILURE, share)
-            calls.append((ts, ep, fail, factor))
+            ep_id, method, path, ep_issues = targets[below(len(targets))]
+            factor, share = effects_at(ep_issues, ts) if ep_issues else (1.0, 0.0)
+            fail = random_() < max(BASE_HTTP_FAILURE, share)
+            calls.append((ts, ep_id, method, path, fail, factor))
         calls.sort(key=lambda c: c[0])
         crash_at: int | None = None
-        failures = [c[0] for c in calls if c[2]]
-        if failures and r.random() < CRASH_AFTER_FAILURE:
-            crash_at = failures[0] + r.randint(100, 3_000)
-        elif r.random() < CRASH_RATE * release[2]:
-            crash_at = t0 + r.randint(1_000, length)
-        for ts, ep, fail, factor in calls:
+        failures = [c[0] for c in calls if c[4]]
+        if failures and random_() < CRASH_AFTER_FAILURE:
+            crash_at = failures[0] + between(100, 3_000)
+        elif random_() < CRASH_RATE * release[2]:
+            crash_at = t0 + between(1_000, length)
+        for ts, ep_id, method, path, fail, factor in calls:
             if crash_at is not None and ts >= crash_at:
                 break
-            method, path = split_label(ep["label"])
-            duration = int(r.lognormvariate(np.log(220.0), 0.55) * factor)
-            beacons.append({**empty, **common, "beacon_id": beacon_ids.next(), "type": "httpRequest",
-                            "timestamp_ms": ts, "view": _pick(r, VIEWS)[0], "duration_ms": duration,
-                            "url": origin + fill_path(path, r), "http_call_method": method,
-                            "http_call_status": r.choice(SERVER_ERRORS) if fail else SUCCESS_STATUS.get(method, 200),
-                            "endpoint_id": ep["id"]})
+            duration = int(lognormvariate(log_220, 0.55) * factor)
+            add((next_id(), app_id, sid, "httpRequest", ts, duration, view_of()[0], origin + fill_path(path, r), method,
+                 SERVER_ERRORS[below(len(SERVER_ERRORS))] if fail else SUCCESS_STATUS.get(method, 200), ep_id, None,
+                 None, None))
             http_ts.append(ts)
             http_dur.append(duration)
-        if crash_at is not None and crash_at < est.end_ms:
-            crash = r.choice(CRASHES[app["platform"]])
-            beacons.append({**empty, **common, "beacon_id": beacon_ids.next(), "type": "crash",
-                            "timestamp_ms": crash_at, "view": _pick(r, VIEWS)[0], "error_type": crash[0],
-                            "error_message": crash[1], "stack_trace": crash[2]})
+        if crash_at is not None and crash_at < end_ms:
+            crash = crashes[below(len(crashes))]
+            add((next_id(), app_id, sid, "crash", crash_at, None, view_of()[0], None, None, None, None, crash[0],
+                 crash[1], crash[2]))
             crash_ts.append(crash_at)
 
     order = np.argsort(np.array(http_ts, dtype=np.int64), kind="stable")
-    points = derive_points({"mobile_app_id": app["id"]}, est.start_ms, est.step_ms, est.buckets, [
+    points = derive_points(est.start_ms, est.step_ms, est.buckets, [
         ("sessions", "SUM", starts, None),
         ("crashCount", "SUM", np.array(crash_ts, dtype=np.int64), None),
         ("httpLatency", "MEAN", np.array(http_ts, dtype=np.int64)[order], np.array(http_dur, dtype=np.int64)[order]),

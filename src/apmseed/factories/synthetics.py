@@ -18,6 +18,7 @@ from apmseed.factories.web import (
     SUCCESS_STATUS,
     Estate,
     Issue,
+    b64_ids,
     error_issue,
     latency_factor,
     split_label,
@@ -165,12 +166,16 @@ class SyntheticTestFactory(RowFactory):
     modified_ms = factory.LazyAttribute(lambda o: o.created_ms + rand.randint(0, o.age_days - 1) * DAY_MS)
 
 
+RESULT_COLUMNS = ("result_id", "test_id", "location_id", "start_ms", "run_type", "status", "response_time_ms",
+                  "response_size_bytes", "http_status", "errors", "event_id")
+
+
 def run_results(est: Estate, test: dict[str, Any], locations: list[dict[str, Any]], rng: np.random.Generator,
-                r: random.Random, result_n: list[int]) -> list[dict[str, Any]]:
-    """The scheduled runs of one active test from each of its locations over the window. Response times follow
-    the target (the service's own latency series, or page load times), slowed by latency issues; a run fails
-    when an issue of the target's service(s) explains it (error share, or a timeout under a latency issue), or
-    rarely (BASE_FAILURE_RATE) for no visible reason."""
+                r: random.Random, result_n: list[int]) -> list[tuple[Any, ...]]:
+    """The scheduled runs of one active test from each of its locations over the window, as rows in
+    RESULT_COLUMNS order. Response times follow the target (the service's own latency series, or page load
+    times), slowed by latency issues; a run fails when an issue of the target's service(s) explains it (error
+    share, or a timeout under a latency issue), or rarely (BASE_FAILURE_RATE) for no visible reason."""
     freq_ms = test["test_frequency_min"] * 60_000
     api = test["synthetic_type"] in ("HTTPAction", "HTTPScript")
     services = [test["service_id"]] if api else est.app_services.get(test["application_id"], [])
@@ -182,6 +187,8 @@ def run_results(est: Estate, test: dict[str, Any], locations: list[dict[str, Any
         endpoint = next(e for e in est.endpoints[test["service_id"]] if e["id"] == test["endpoint_id"])
         expect = SUCCESS_STATUS.get(split_label(endpoint["label"])[0], 200)
     size_base = r.randint(300, 40_000) if api else r.randint(900_000, 2_600_000)
+    result_id = b64_ids(est.seed, "synthetic_result", 22)
+    test_id, uniform = test["id"], r.uniform
     rows = []
     for k, loc in enumerate(sorted(locations, key=lambda x: x["id"])):
         offset = 0 if test["playback_mode"] == "Simultaneous" else (k * freq_ms) // len(locations)
@@ -208,27 +215,28 @@ def run_results(est: Estate, test: dict[str, Any], locations: list[dict[str, Any
             fail_p = share
         timeout_p = np.where(factor > 1, np.minimum(0.5, 0.08 * (factor - 1)), 0.0)
         draws = rng.random(starts.size)
-        for i, start in enumerate(int(t) for t in starts):
+        location_id = loc["id"]
+        for start, rt, draw, fail, slow, cause_k in zip(
+                starts.tolist(), response.astype(np.int64).tolist(), draws.tolist(), fail_p.tolist(),
+                timeout_p.tolist(), which.tolist(), strict=True):
             result_n[0] += 1
             status, http, errors, event = 1, expect, [], None
-            rt, size = int(response[i]), int(size_base * r.uniform(0.95, 1.05))
-            if draws[i] < fail_p[i]:
-                issue: Issue = issues[which[i]]
+            size = int(size_base * uniform(0.95, 1.05))
+            if draw < fail:
+                issue: Issue = issues[cause_k]
                 status, http, event = 0, r.choice(SERVER_ERRORS), issue.event_id
                 errors = [f"Expected status code {expect} but received {http}" if api
                           else f"Page {test['url']} returned HTTP {http}"]
                 size = r.randint(150, 600)
-            elif draws[i] < fail_p[i] + timeout_p[i]:
+            elif draw < fail + slow:
                 cause = next(iss for iss in issues if iss.kind == "latency"
                              and iss.start_ms <= start < iss.end_ms)
                 status, http, event, rt, size = 0, None, cause.event_id, timeout, 0
                 errors = [f"Request timed out after {timeout} ms" if api
                           else f"TimeoutError: Navigation timeout of {timeout} ms exceeded"]
-            elif draws[i] > 1 - BASE_FAILURE_RATE:
+            elif draw > 1 - BASE_FAILURE_RATE:
                 status, http, size = 0, None, 0
                 errors = [r.choice(BASE_FAILURES).format(host=test["url"].split("/")[2])]
-            rows.append({"result_id": ids.b64id(est.seed, "synthetic_result", result_n[0], 22),
-                         "test_id": test["id"], "location_id": loc["id"], "start_ms": start,
-                         "run_type": "Scheduled", "status": status, "response_time_ms": max(1, rt),
-                         "response_size_bytes": size, "http_status": http, "errors": errors, "event_id": event})
+            rows.append((result_id(result_n[0]), test_id, location_id, start, "Scheduled", status, max(1, rt), size,
+                         http, errors, event))
     return rows

@@ -260,19 +260,19 @@ class TraceBuilder:
         if is_target:
             self._hit = call
         entry = t_start + net_in
-        uniform = self.rand.random
-        cursor = entry + max(1, round(target * (0.02 + (0.15 - 0.02) * uniform())))  # uniform(0.02, 0.15)
+        random_ = self.rand.random
+        cursor = entry + max(1, round(target * (0.02 + (0.15 - 0.02) * random_())))  # uniform(0.02, 0.15)
         child_failed = False
         for dst, dst_endpoint, rest in self._children(service_id, depth, forced or []):
             if rest is None and len(out) >= MAX_CALLS:
                 continue  # a big enough trace: only the forced path goes on
             child = self._call(out, trace_id, call, dst, dst_endpoint, cursor, depth + 1, rest)
             child_failed |= child[ERRORS] == 1
-            cursor += child[DURATION] + round(target * (0.05 * uniform()))  # uniform(0.0, 0.05)
+            cursor += child[DURATION] + round(target * (0.05 * random_()))  # uniform(0.0, 0.05)
         end = max(cursor + 1, entry + target)
         call[DURATION] = end - t_start + (0 if network is None else network - net_in)
         share = self.error_share(service_id, endpoint_id, idx_safe)
-        if share > 0 and (uniform() < share or (child_failed and uniform() < 0.5)):
+        if share > 0 and (random_() < share or (child_failed and random_() < 0.5)):
             call[ERRORS] = 1
         return call
 

@@ -5,11 +5,13 @@ points derived from beacons."""
 
 from __future__ import annotations
 
+import math
 import random
 import re
-from hashlib import blake2b
+from base64 import urlsafe_b64encode
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from hashlib import blake2b
 from typing import Any
 
 import factory
@@ -34,6 +36,7 @@ PARAM_VALUES: dict[str, Callable[[random.Random], str]] = {
     "key": lambda r: r.choice(("new-checkout", "dark-mode", "one-click-pay", "smart-search")),
 }
 _PARAM = re.compile(r"\{([^}/]+)\}")
+NV_MAGICCONST = 4 * math.exp(-0.5) / math.sqrt(2.0)  # random.normalvariate's constant
 
 
 # -- shared by the 1.2 generators ---------------------------------------------------------------------------
@@ -107,7 +110,29 @@ def split_label(label: str) -> tuple[str, str]:
 
 def fill_path(path: str, r: random.Random) -> str:
     """A concrete request path for an endpoint's path template."""
+    if "{" not in path:
+        return path
     return _PARAM.sub(lambda m: PARAM_VALUES.get(m.group(1), PARAM_VALUES["id"])(r), path)
+
+
+def randint(r: random.Random) -> Callable[[int, int], int]:
+    """`r.randint`, drawing the very same numbers with two Python frames less (it is called per bulk row)."""
+    below = r._randbelow  # type: ignore[attr-defined]
+    return lambda a, b: a + below(b - a + 1) if b >= a else r.randint(a, b)  # (the latter raises)
+
+
+def lognormal(r: random.Random) -> Callable[[float, float], float]:
+    """`r.lognormvariate`, drawing the very same numbers (the same Kinderman-Monahan loop, inlined)."""
+    draw, log, exp = r.random, math.log, math.exp
+
+    def lognormvariate(mu: float, sigma: float) -> float:
+        while True:
+            u1 = draw()
+            u2 = 1.0 - draw()
+            z = NV_MAGICCONST * (u1 - 0.5) / u2
+            if z * z / 4.0 <= -log(u2):
+                return exp(mu + z * sigma)
+    return lognormvariate
 
 
 def path_pattern(label_path: str) -> re.Pattern[str]:
@@ -172,12 +197,12 @@ def poisson_times(rng: np.random.Generator, start_ms: int, end_ms: int, per_minu
     return np.sort(ts)
 
 
-def derive_points(key: dict[str, str], start_ms: int, step_ms: int, buckets: int,
-                  series: list[tuple[str, str, np.ndarray, np.ndarray | None]]) -> list[dict[str, Any]]:
+def derive_points(start_ms: int, step_ms: int, buckets: int,
+                  series: list[tuple[str, str, np.ndarray, np.ndarray | None]]) -> list[Points]:
     """Metric points of one entity from its beacons: (metric, aggregation, beacon timestamps, values) -> one
     point per time bucket [start + k*step, start + (k+1)*step). SUM of counts (values None) has a point in
     every bucket; MEAN and percentiles (as PostgreSQL's percentile_cont) only where the bucket has beacons."""
-    rows = []
+    out = []
     for metric_id, aggregation, ts, values in series:
         idx = ((np.asarray(ts, dtype=np.int64) - start_ms) // step_ms).astype(np.int64)
         counts = np.bincount(idx, minlength=buckets)[:buckets]
@@ -196,9 +221,26 @@ def derive_points(key: dict[str, str], start_ms: int, step_ms: int, buckets: int
                 low = np.floor(rank).astype(np.int64)
                 high = np.minimum(low + 1, counts[keys] - 1)
                 found = ordered[first + low] + (rank - low) * (ordered[first + high] - ordered[first + low])
-        rows.extend({**key, "metric_id": metric_id, "aggregation": aggregation, "ts_ms": start_ms + int(k) * step_ms,
-                     "granularity_s": step_ms // 1000, "value": float(v)} for k, v in zip(keys, found, strict=True))
-    return rows
+        out.append(Points(metric_id, aggregation, start_ms + keys.astype(np.int64) * step_ms,
+                          np.asarray(found, dtype=np.float64)))
+    return out
+
+
+@dataclass
+class Points:
+    """The points of one derived series: compact arrays until COPY takes them as rows (`point_rows`)."""
+
+    metric_id: str
+    aggregation: str
+    ts_ms: np.ndarray
+    value: np.ndarray
+
+
+def point_rows(entity_id: str, points: list[Points], step_ms: int) -> list[tuple[Any, ...]]:
+    """Rows (entity id, metric, aggregation, ts_ms, granularity_s, value) of one entity's derived series."""
+    granularity = step_ms // 1000
+    return [(entity_id, p.metric_id, p.aggregation, t, granularity, v) for p in points
+            for t, v in zip(p.ts_ms.tolist(), p.value.tolist(), strict=True)]
 
 
 def hex_ids(seed: int, kind: str, length: int = 16) -> Callable[[int], str]:
@@ -207,6 +249,12 @@ def hex_ids(seed: int, kind: str, length: int = 16) -> Callable[[int], str]:
     if length % 2:
         return lambda n: blake2b(b"%s%d" % (prefix, n), digest_size=size).hexdigest()[:length]
     return lambda n: blake2b(b"%s%d" % (prefix, n), digest_size=size).hexdigest()
+
+
+def b64_ids(seed: int, kind: str, length: int) -> Callable[[int], str]:
+    """`n -> ids.b64id(seed, kind, n, length)`, with the key prefix encoded once."""
+    prefix, size = f"{seed}:{kind}:".encode(), (length * 3) // 4 + 3
+    return lambda n: urlsafe_b64encode(blake2b(b"%s%d" % (prefix, n), digest_size=size).digest()).decode()[:length]
 
 
 class Sequence:
@@ -384,12 +432,23 @@ def _weights(options: tuple[tuple[Any, ...], ...]) -> np.ndarray:
     return w / w.sum()
 
 
+SESSION_COLUMNS = ("session_id", "website_id", "start_ms", "browser_name", "browser_version", "os_name",
+                   "os_version", "device_type", "country_code", "country", "city")
+BEACON_COLUMNS = ("beacon_id", "website_id", "session_id", "page_load_id", "type", "timestamp_ms", "duration_ms",
+                  "page", "backend_time_ms", "resource_type", "url", "http_call_method", "http_call_status",
+                  "endpoint_id", "error_type", "error_message")
+POINT_COLUMNS = ("website_id", "metric_id", "aggregation", "ts_ms", "granularity_s", "value")
+
+
 @dataclass
 class Traffic:
-    sessions: list[dict[str, Any]]
-    beacons: list[dict[str, Any]]
-    points: list[dict[str, Any]]
-    stats: dict[str, float]  # what alert thresholds are derived from
+    """What one website or mobile app produced: rows as tuples in the tables' column order, the derived metric
+    points as arrays (turned into rows only when COPY takes them) and the stats alert thresholds come from."""
+
+    sessions: list[tuple[Any, ...]]
+    beacons: list[tuple[Any, ...]]
+    points: list[Points]
+    stats: dict[str, float]
 
 
 def website_traffic(est: Estate, website: dict[str, Any], rng: np.random.Generator, r: random.Random,
@@ -421,14 +480,10 @@ def website_traffic(est: Estate, website: dict[str, Any], rng: np.random.Generat
 
     agents = rng.choice(len(USER_AGENTS), starts.size, p=_weights(USER_AGENTS))
     places = rng.choice(len(PLACES), starts.size, p=_weights(PLACES))
-    sessions: list[dict[str, Any]] = []
-    sid_of: dict[int, str] = {}
-    for k in range(starts.size):
-        ua, place = USER_AGENTS[agents[k]], PLACES[places[k]]
-        sid_of[k] = session_ids.next()
-        sessions.append({"session_id": sid_of[k], "website_id": website["id"], "start_ms": int(starts[k]),
-                         "browser_name": ua[0], "browser_version": ua[1], "os_name": ua[2], "os_version": ua[3],
-                         "device_type": ua[4], "country_code": place[0], "country": place[1], "city": place[2]})
+    wid = website["id"]
+    sid_of = [session_ids.next() for _ in range(starts.size)]
+    sessions = [(sid, wid, t, *USER_AGENTS[a][:5], *PLACES[p][:3])
+                for sid, t, a, p in zip(sid_of, starts.tolist(), agents.tolist(), places.tolist(), strict=True)]
 
     pages = rng.choice(len(PAGES), n, p=_weights(PAGES))
     base = rng.lognormal(np.log(1100.0), 0.45, n)
@@ -437,59 +492,58 @@ def website_traffic(est: Estate, website: dict[str, Any], rng: np.random.Generat
     backend = np.round(base * backend_share * slow).astype(np.int64)
     duration = backend + np.round(base * (1 - backend_share)).astype(np.int64)
 
-    beacons: list[dict[str, Any]] = []
-    empty = {"backend_time_ms": None, "resource_type": None, "url": None, "http_call_method": None,
-             "http_call_status": None, "endpoint_id": None, "error_type": None, "error_message": None}
+    beacons: list[tuple[Any, ...]] = []
+    add = beacons.append
     http_ts_all: list[int] = []
     error_ts_all: list[int] = []
     n_res = 1 + rng.poisson(RESOURCES_PER_PAGE, n)
     n_http = rng.poisson(HTTP_CALLS_PER_PAGE, n) if endpoints else np.zeros(n, dtype=np.int64)
-    for i in range(n):
-        t0, dur = int(load_ts[i]), int(duration[i])
-        page, path, _ = PAGES[pages[i]]
-        sid = sid_of[int(session_of[i])]
-        pl_id = beacon_ids.next()
-        common = {"website_id": website["id"], "session_id": sid, "page_load_id": pl_id, "page": page}
-        beacons.append({**empty, **common, "beacon_id": pl_id, "type": "pageLoad", "timestamp_ms": t0,
-                        "duration_ms": dur, "backend_time_ms": int(backend[i]),
-                        "url": website["origin"] + fill_path(path, r)})
-        for _ in range(int(n_res[i])):
-            kind, res_path = RESOURCES[r.randrange(len(RESOURCES))]
-            ts = t0 + r.randint(1, max(1, dur - int(backend[i])))
-            if ts < est.end_ms:
-                beacons.append({**empty, **common, "beacon_id": beacon_ids.next(), "type": "resourceLoad",
-                                "timestamp_ms": ts, "duration_ms": int(r.lognormvariate(np.log(60.0), 0.6)),
-                                "resource_type": kind,
-                                "url": website["origin"] + res_path.format(hash=ids.hexid(est.seed, kind, 1, 8))})
+    below, between, lognormvariate, random_ = r._randbelow, randint(r), lognormal(r), r.random  # type: ignore[attr-defined]
+    next_id, end_ms, origin = beacon_ids.next, est.end_ms, website["origin"]
+    resource_urls = [(kind, origin + path.format(hash=ids.hexid(est.seed, kind, 1, 8))) for kind, path in RESOURCES]
+    log_60, log_140 = np.log(60.0), np.log(140.0)
+    targets = [(ep["id"], *split_label(ep["label"]), own.get(ep["service_id"], [])) for ep in endpoints]
+    for t0, dur, back, page_k, sess, res_k, http_k in zip(
+            load_ts.tolist(), duration.tolist(), backend.tolist(), pages.tolist(), session_of.tolist(),
+            n_res.tolist(), n_http.tolist(), strict=True):
+        page, path, _ = PAGES[page_k]
+        sid = sid_of[sess]
+        pl_id = next_id()
+        add((pl_id, wid, sid, pl_id, "pageLoad", t0, dur, page, back, None, origin + fill_path(path, r), None, None,
+             None, None, None))
+        for _ in range(res_k):
+            kind, url = resource_urls[below(len(RESOURCES))]
+            ts = t0 + between(1, max(1, dur - back))
+            if ts < end_ms:
+                add((next_id(), wid, sid, pl_id, "resourceLoad", ts, int(lognormvariate(log_60, 0.6)), page, None,
+                     kind, url, None, None, None, None, None))
         failed_at: tuple[int, int] | None = None
-        for _ in range(int(n_http[i])):
-            ep = endpoints[r.randrange(len(endpoints))]
-            ts = t0 + r.randint(max(1, dur // 2), dur + 20_000)
-            if ts >= est.end_ms:
+        for _ in range(http_k):
+            ep_id, method, ep_path, ep_issues = targets[below(len(targets))]
+            ts = t0 + between(max(1, dur // 2), dur + 20_000)
+            if ts >= end_ms:
                 continue
-            factor, share = effects_at(own.get(ep["service_id"], []), ts)
-            method, ep_path = split_label(ep["label"])
-            fail = r.random() < max(BASE_HTTP_FAILURE, share)
-            status = r.choice(SERVER_ERRORS) if fail else SUCCESS_STATUS.get(method, 200)
+            factor, share = effects_at(ep_issues, ts) if ep_issues else (1.0, 0.0)
+            fail = random_() < max(BASE_HTTP_FAILURE, share)
+            status = SERVER_ERRORS[below(len(SERVER_ERRORS))] if fail else SUCCESS_STATUS.get(method, 200)
             if fail and failed_at is None:
                 failed_at = (ts, status)
-            beacons.append({**empty, **common, "beacon_id": beacon_ids.next(), "type": "httpRequest",
-                            "timestamp_ms": ts, "duration_ms": int(r.lognormvariate(np.log(140.0), 0.5) * factor),
-                            "url": api + fill_path(ep_path, r), "http_call_method": method,
-                            "http_call_status": status, "endpoint_id": ep["id"]})
+            add((next_id(), wid, sid, pl_id, "httpRequest", ts, int(lognormvariate(log_140, 0.5) * factor), page,
+                 None, None, api + fill_path(ep_path, r), method, status, ep_id, None, None))
             http_ts_all.append(ts)
         error: tuple[str, str] | None = None
-        if failed_at is not None and r.random() < 0.6:
+        if failed_at is not None and random_() < 0.6:
             error = ("Error", f"Request failed with status code {failed_at[1]}")
-            ts = failed_at[0] + r.randint(1, 400)
-        elif r.random() < JS_ERROR_RATE:
-            error, ts = JS_ERRORS[r.randrange(len(JS_ERRORS))], t0 + r.randint(1, dur + 30_000)
-        if error is not None and ts < est.end_ms:
-            beacons.append({**empty, **common, "beacon_id": beacon_ids.next(), "type": "error", "timestamp_ms": ts,
-                            "duration_ms": None, "error_type": error[0], "error_message": error[1]})
+            ts = failed_at[0] + between(1, 400)
+        elif random_() < JS_ERROR_RATE:
+            error = JS_ERRORS[below(len(JS_ERRORS))]
+            ts = t0 + between(1, dur + 30_000)
+        if error is not None and ts < end_ms:
+            add((next_id(), wid, sid, pl_id, "error", ts, None, page, None, None, None, None, None, None, error[0],
+                 error[1]))
             error_ts_all.append(ts)
 
-    points = derive_points({"website_id": website["id"]}, est.start_ms, est.step_ms, est.buckets, [
+    points = derive_points(est.start_ms, est.step_ms, est.buckets, [
         ("pageLoads", "SUM", load_ts, None),
         ("onLoadTime", "MEAN", load_ts, duration),
         ("onLoadTime", "P95", load_ts, duration),

@@ -3,11 +3,12 @@
 Seeding version X directly and upgrading an older seeded database to X run the very same code (1.0.0's world,
 then each layer in order, reading the rows already there), so both paths give identical databases.
 
-A layer returns, per table, either all its rows (a list of dicts) or a `Stream`: tuples made chunk by chunk while
-COPY loads them, so memory stays bounded whatever the profile size. Tables are loaded in the order the layer
-gives them; a stream's iterator runs only when its turn comes (so it may use what the tables before it left
-behind, and may query the database until it yields its first chunk, not after), and its foreign keys and
-indexes are created once the whole layer is loaded (so a stream may come before the rows it references)."""
+A layer returns, per table, either all its rows (a list of dicts), a `Later` list or a `Stream`: tuples made chunk
+by chunk while COPY loads them, so memory stays bounded whatever the profile size. Tables are loaded in the order
+the layer gives them; a stream's iterator (and a `Later`'s function) runs only when its turn comes, so it may use
+what the tables before it left behind and draw random numbers after them, and may query the database until it
+yields its first chunk, not after. A stream's foreign keys and indexes are created once the whole layer is loaded,
+so a stream may come before the rows it references."""
 
 from __future__ import annotations
 
@@ -32,7 +33,15 @@ class Stream:
     chunks: Iterable[Sequence[Sequence[Any]]]
 
 
-Rows = dict[str, list[dict[str, Any]] | Stream]
+@dataclass
+class Later:
+    """A table's rows as a list that can only be made when its turn comes (they depend on a stream loaded
+    before them, or must draw random numbers after it): loaded like a list."""
+
+    make: Callable[[], list[dict[str, Any]]]
+
+
+Rows = dict[str, list[dict[str, Any]] | Stream | Later]
 
 
 def rechunk(batches: Iterable[list[T]], size: int) -> Iterator[list[T]]:

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from apmseed import vocab
+from apmseed import load, vocab
 from apmseed.factories.alerting import AlertConfigFactory, AlertingChannelFactory
 from apmseed.factories.base import reseed
 from apmseed.layers import LayerContext, Rows
@@ -26,6 +26,7 @@ from apmseed.schema.alerting import GRANULARITIES
 
 MINUTE_MS = 60_000
 CHANNEL_KINDS = ("email", "slack", "webhook", "pagerduty", "opsgenie", "office365")  # factory traits
+CONFIG_TRAITS = ("application", "global_application", "infra")
 PAGING_KINDS = frozenset({"PAGER_DUTY", "OPS_GENIE"})
 MAX_CHANNELS = 24
 # series an alert can watch: (entity kind, metric, aggregation)
@@ -70,6 +71,12 @@ def fill(ctx: LayerContext) -> Rows:
     reseed(int.from_bytes(hashlib.blake2b(f"{ctx.seed}:{ctx.version}:alerting".encode(), digest_size=4).digest(),
                           "big"))
     return Alerting(ctx).rows()
+
+
+def _traits(names: tuple[str, ...], chosen: str) -> dict[str, bool]:
+    """Every trait of a factory named, the chosen one on: factory_boy looks up a trait not given through a
+    failing attribute lookup whose error message alone costs more than building the row."""
+    return {name: name == chosen for name in names}
 
 
 def granularity_ms(resolution_min: int) -> int:
@@ -146,27 +153,20 @@ class Alerting:
         raw: dict[tuple[str, str, str], tuple[np.ndarray, np.ndarray]] = {}  # per-bucket values, bucket has data
         start, g = self.ctx.start_ms, self.granularity
         n_buckets = max(1, -(-(self.ctx.end_ms - start) // g))
-        pg = self.ctx.conn.connection.driver_connection
-        with pg.cursor(name="apmseed_alerting_points", binary=True) as cur:
-            cur.itersize = 256
-            cur.execute("SELECT series_id, array_agg(ts_ms ORDER BY ts_ms), array_agg(value ORDER BY ts_ms)"
-                        " FROM metric_point WHERE series_id = ANY(%s) GROUP BY series_id ORDER BY series_id",
-                        (sorted(series),))
-            for series_id, ts_list, value_list in cur:
-                s = series[series_id]
-                bucket = (np.asarray(ts_list, dtype=np.int64) - start) // g
-                values = np.asarray(value_list, dtype=np.float64)
-                counts = np.bincount(bucket, minlength=n_buckets)
-                present = counts > 0
-                if s["metric_id"] in SUM_METRICS:
-                    per_bucket = np.bincount(bucket, weights=values, minlength=n_buckets)
-                else:  # a bucket is at most as bad as its worst point
-                    per_bucket = np.zeros(n_buckets)
-                    if counts.max(initial=0) <= 1:  # one point per bucket: the usual case
-                        per_bucket[bucket] = values
-                    else:
-                        np.maximum.at(per_bucket, bucket, values)
-                raw[(s["entity_kind"], s["eid"], s["metric_id"])] = (per_bucket, present)
+        for series_id, ts, values in load.series_points(self.ctx.pg, series):
+            s = series[series_id]
+            bucket = (ts - start) // g
+            counts = np.bincount(bucket, minlength=n_buckets)
+            present = counts > 0
+            if s["metric_id"] in SUM_METRICS:
+                per_bucket = np.bincount(bucket, weights=values, minlength=n_buckets)
+            else:  # a bucket is at most as bad as its worst point
+                per_bucket = np.zeros(n_buckets)
+                if counts.max(initial=0) <= 1:  # one point per bucket: the usual case
+                    per_bucket[bucket] = values
+                else:
+                    np.maximum.at(per_bucket, bucket, values)
+            raw[(s["entity_kind"], s["eid"], s["metric_id"])] = (per_bucket, present)
         for (kind, eid, metric), (calls, present) in list(raw.items()):
             errors = raw.get((kind, eid, "erroneousCalls"))
             if metric == "calls" and errors is not None:
@@ -235,7 +235,7 @@ class Alerting:
         for i in range(n):
             team = teams[i % len(teams)]
             row = AlertingChannelFactory.build(seed=self.ctx.seed, n=i, team=team,
-                                               **{CHANNEL_KINDS[i % len(CHANNEL_KINDS)]: True})
+                                               **_traits(CHANNEL_KINDS, CHANNEL_KINDS[i % len(CHANNEL_KINDS)]))
             self.channels.append(row)
             self.channel_team[row["id"]] = team
 
@@ -258,7 +258,7 @@ class Alerting:
 
     def add_config(self, trait: str, **params: Any) -> dict[str, Any]:
         row = AlertConfigFactory.build(seed=self.ctx.seed, n=len(self.configs), window_start_ms=self.ctx.start_ms,
-                                       granularity_ms=self.granularity, **{trait: True}, **params)
+                                       granularity_ms=self.granularity, **_traits(CONFIG_TRAITS, trait), **params)
         self.configs.append(row)
         for channel_id in self.pick_channels(params.get("team", "platform"), row["severity"], row["enabled"]):
             self.links.append({"alert_config_id": row["id"], "channel_id": channel_id})

@@ -20,14 +20,23 @@ import random
 import re
 import zlib
 from collections import defaultdict
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 import sqlalchemy as sa
 
-from apmseed import vocab
+from apmseed import load, vocab
+from apmseed.factories import mobile as mobile_f
+from apmseed.factories import web as web_f
 from apmseed.factories.base import reseed
-from apmseed.factories.logs import service_logs
+from apmseed.factories.logs import (
+    LOG_COLUMNS,
+    background_per_minute,
+    expected_issue_lines,
+    expected_lines,
+    service_logs,
+)
 from apmseed.factories.mobile import (
     MOBILE_METRICS,
     PLATFORMS,
@@ -35,36 +44,77 @@ from apmseed.factories.mobile import (
     MobileAppFactory,
     mobile_traffic,
 )
-from apmseed.factories.synthetics import SyntheticLocationFactory, SyntheticTestFactory, run_results
+from apmseed.factories.synthetics import (
+    RESULT_COLUMNS,
+    SyntheticLocationFactory,
+    SyntheticTestFactory,
+    run_results,
+)
 from apmseed.factories.web import (
     SUCCESS_STATUS,
     WEBSITE_METRICS,
     Estate,
     Issue,
+    Points,
     Sequence,
     WebsiteAlertConfigFactory,
     WebsiteFactory,
     app_host,
     fill_path,
+    point_rows,
     split_label,
     website_traffic,
 )
-from apmseed.layers import LayerContext, Rows
+from apmseed.layers import Later, LayerContext, Rows, Stream, rechunk
 
 PROBLEM_KIND = {vocab.PROBLEMS["latency"][0]: "latency", vocab.PROBLEMS["errors"][0]: "errors"}
+# the traits of the factories used here (all named in every build: see `_traits`)
+WEBSITE_ALERT_TRAITS = ("slow_pages", "traffic_drop", "js_errors")
+MOBILE_ALERT_TRAITS = ("crashes", "slow_requests")
+TEST_TRAITS = ("http_action", "http_script", "webpage_action", "browser_script")
 STRENGTH = {"latency": (re.compile(r"(\d+(?:\.\d+)?)x"), 1.0, 2.5), "errors": (re.compile(r"(\d+(?:\.\d+)?)%"),
                                                                                0.01, 0.1)}
 
 
 def fill(ctx: LayerContext) -> Rows:
+    """Bulk tables stream; what their generation decides (sessions, derived points, alert configs) follows them.
+    Everything that draws from the shared random streams (the layer's and factory_boy's) runs lazily in the
+    order of the tables, so the draws come in the same order whatever the chunk size."""
     reseed(zlib.crc32(f"{ctx.seed}:{ctx.version}".encode()))
     est = _estate(ctx)
-    rows: Rows = {}
-    rows.update(_websites(ctx, est))
-    rows.update(_mobile_apps(ctx, est))
-    rows["log_entry"] = _logs(est)
-    rows.update(_synthetics(ctx, est, rows["website"]))
-    return rows
+    web = _Websites(ctx, est)
+    mobile = _MobileApps(ctx, est)
+    synthetics = _Synthetics(ctx, est, web.websites)
+    size = ctx.chunk_rows
+    return {
+        "website_metric_definition": [dict(m) for m in WEBSITE_METRICS],
+        "website": web.websites,
+        "website_beacon": Stream(web_f.BEACON_COLUMNS, rechunk(web.beacons(), size)),
+        "website_session": Stream(web_f.SESSION_COLUMNS, _drain(web.sessions, size)),
+        "website_metric_point": Stream(web_f.POINT_COLUMNS, rechunk(web.points(), size)),
+        "website_alert_config": Later(lambda: web.alerts),
+        "website_alert_config_channel": Later(lambda: web.links),
+        "mobile_metric_definition": [dict(m) for m in MOBILE_METRICS],
+        "mobile_app": Later(mobile.build),
+        "mobile_beacon": Stream(mobile_f.BEACON_COLUMNS, rechunk(mobile.beacons(), size)),
+        "mobile_session": Stream(mobile_f.SESSION_COLUMNS, _drain(mobile.sessions, size)),
+        "mobile_metric_point": Stream(mobile_f.POINT_COLUMNS, rechunk(mobile.points(), size)),
+        "mobile_app_alert_config": Later(lambda: mobile.alerts),
+        "mobile_app_alert_config_channel": Later(lambda: mobile.links),
+        "log_entry": Stream(LOG_COLUMNS, rechunk(_logs(ctx, est), size)),
+        "synthetic_location": Later(synthetics.plan),
+        "synthetic_test": Later(lambda: synthetics.tests),
+        "synthetic_test_location": Later(lambda: synthetics.test_locations),
+        "synthetic_result": Stream(RESULT_COLUMNS, rechunk(synthetics.results(), size)),
+    }
+
+
+def _drain(rows: list[Any], size: int) -> Iterator[list[Any]]:
+    """Chunks of a list that fills up before its turn comes (a stream before it appends to it), freed as they go."""
+    while rows:
+        chunk = rows[:size]
+        del rows[:size]
+        yield chunk
 
 
 def _streams(est: Estate, domain: int, index: int) -> tuple[np.random.Generator, random.Random]:
@@ -108,15 +158,15 @@ def _estate(ctx: LayerContext) -> Estate:
 
     buckets = max(1, (ctx.end_ms - ctx.start_ms) // step_ms)
     latency: dict[str, np.ndarray] = {}
-    for r in ctx.conn.execute(sa.text(
-            "SELECT s.service_id, array_agg(p.ts_ms ORDER BY p.ts_ms), array_agg(p.value ORDER BY p.ts_ms)"
-            " FROM metric_series s JOIN metric_point p USING (series_id) WHERE s.entity_kind = 'SERVICE'"
-            " AND s.metric_id = 'latency' AND s.aggregation = 'P50' GROUP BY s.service_id ORDER BY 1")):
+    service_of = {r["series_id"]: r["service_id"] for r in ctx.rows(
+        "SELECT series_id, service_id FROM metric_series WHERE entity_kind = 'SERVICE' AND metric_id = 'latency'"
+        " AND aggregation = 'P50'")}
+    for series_id, ts, values in load.series_points(ctx.pg, service_of):
         series = np.full(buckets, np.nan)
-        k = (np.asarray(r[1], dtype=np.int64) - ctx.start_ms) // step_ms
+        k = (ts - ctx.start_ms) // step_ms
         inside = (k >= 0) & (k < buckets)
-        series[k[inside]] = np.asarray(r[2], dtype=np.float64)[inside]
-        latency[r[0]] = series
+        series[k[inside]] = values[inside]
+        latency[service_of[series_id]] = series
 
     channels: list[str] = []
     if ctx.conn.execute(sa.text("SELECT to_regclass('alerting_channel')")).scalar() is not None:
@@ -157,39 +207,47 @@ def _channels(ctx: LayerContext, est: Estate, config_id: str) -> list[dict[str, 
 
 # -- websites -------------------------------------------------------------------------------------------------
 
-def _websites(ctx: LayerContext, est: Estate) -> Rows:
-    apps = _fronted_apps(ctx, est, max(1, len(est.applications) // 3))
-    WebsiteFactory.reset_sequence(0, force=True)
-    websites = [WebsiteFactory.build(seed=est.seed, app=a) for a in apps]
-    sessions, beacons, points, alerts, links = [], [], [], [], []
-    beacon_ids, session_ids = Sequence(est.seed, "website_beacon"), Sequence(est.seed, "website_session")
-    WebsiteAlertConfigFactory.reset_sequence(0, force=True)
-    for k, (website, app) in enumerate(zip(websites, apps, strict=True)):
-        rng, r = _streams(est, 1, k)
-        traffic = website_traffic(est, {**website, "application_label": app["label"]}, rng, r, beacon_ids,
-                                  session_ids)
-        sessions += traffic.sessions
-        beacons += traffic.beacons
-        points += traffic.points
-        for kind, warning, critical in _website_thresholds(ctx, traffic.stats):
-            granularity = ctx.rand.choice((300_000, 600_000, 600_000, 900_000))
-            scale = granularity / 60_000 if kind != "slow_pages" else 1.0
-            config = WebsiteAlertConfigFactory.build(
-                seed=est.seed, website_id=website["id"], subject=website["name"], window_start_ms=est.start_ms,
-                granularity_ms=granularity, warning_value=_nice(warning * scale, kind != "traffic_drop"),
-                critical_value=_nice(critical * scale, kind != "traffic_drop"), **{kind: True})
-            _separate(config)
-            alerts.append(config)
-            links += _channels(ctx, est, config["id"])
-    return {
-        "website_metric_definition": [dict(m) for m in WEBSITE_METRICS],
-        "website": websites,
-        "website_session": sessions,
-        "website_beacon": beacons,
-        "website_metric_point": points,
-        "website_alert_config": alerts,
-        "website_alert_config_channel": links,
-    }
+class _Websites:
+    """Websites in front of a third of the perspectives (picked and built at once: the layer's first draws); their
+    traffic, derived points and alert configs when the beacon stream runs."""
+
+    def __init__(self, ctx: LayerContext, est: Estate) -> None:
+        self.ctx, self.est = ctx, est
+        self.apps = _fronted_apps(ctx, est, max(1, len(est.applications) // 3))
+        WebsiteFactory.reset_sequence(0, force=True)
+        self.websites = [WebsiteFactory.build(seed=est.seed, app=a) for a in self.apps]
+        self.sessions: list[tuple[Any, ...]] = []
+        self.derived: list[tuple[str, list[Points]]] = []
+        self.alerts: list[dict[str, Any]] = []
+        self.links: list[dict[str, str]] = []
+
+    def beacons(self) -> Iterator[list[tuple[Any, ...]]]:
+        ctx, est = self.ctx, self.est
+        beacon_ids, session_ids = Sequence(est.seed, "website_beacon"), Sequence(est.seed, "website_session")
+        WebsiteAlertConfigFactory.reset_sequence(0, force=True)
+        for k, (website, app) in enumerate(zip(self.websites, self.apps, strict=True)):
+            rng, r = _streams(est, 1, k)
+            traffic = website_traffic(est, {**website, "application_label": app["label"]}, rng, r, beacon_ids,
+                                      session_ids)
+            self.sessions += traffic.sessions
+            self.derived.append((website["id"], traffic.points))
+            for kind, warning, critical in _website_thresholds(ctx, traffic.stats):
+                granularity = ctx.rand.choice((300_000, 600_000, 600_000, 900_000))
+                scale = granularity / 60_000 if kind != "slow_pages" else 1.0
+                config = WebsiteAlertConfigFactory.build(
+                    seed=est.seed, website_id=website["id"], subject=website["name"], window_start_ms=est.start_ms,
+                    granularity_ms=granularity, warning_value=_nice(warning * scale, kind != "traffic_drop"),
+                    critical_value=_nice(critical * scale, kind != "traffic_drop"),
+                    **_traits(WEBSITE_ALERT_TRAITS, kind))
+                _separate(config)
+                self.alerts.append(config)
+                self.links += _channels(ctx, est, config["id"])
+            yield traffic.beacons
+
+    def points(self) -> Iterator[list[tuple[Any, ...]]]:
+        while self.derived:
+            website_id, points = self.derived.pop(0)
+            yield point_rows(website_id, points, self.est.step_ms)
 
 
 def _website_thresholds(ctx: LayerContext, stats: dict[str, float]) -> list[tuple[str, float, float]]:
@@ -208,100 +266,139 @@ def _website_thresholds(ctx: LayerContext, stats: dict[str, float]) -> list[tupl
 
 # -- mobile apps ----------------------------------------------------------------------------------------------
 
-def _mobile_apps(ctx: LayerContext, est: Estate) -> Rows:
-    wanted = max(1, len(est.applications) // 5)
-    perspectives = _fronted_apps(ctx, est, math.ceil(wanted / len(PLATFORMS)))
-    MobileAppFactory.reset_sequence(0, force=True)
-    pairs = [(p, platform) for p in perspectives for platform in PLATFORMS][:wanted]
-    apps = [MobileAppFactory.build(seed=est.seed, app=p, platform=platform) for p, platform in pairs]
-    sessions, beacons, points, alerts, links = [], [], [], [], []
-    beacon_ids, session_ids = Sequence(est.seed, "mobile_beacon"), Sequence(est.seed, "mobile_session")
-    MobileAppAlertConfigFactory.reset_sequence(0, force=True)
-    for k, (app, (perspective, _)) in enumerate(zip(apps, pairs, strict=True)):
-        rng, r = _streams(est, 2, k)
-        traffic = mobile_traffic(est, {**app, "application_label": perspective["label"]}, rng, r, beacon_ids,
-                                 session_ids)
-        sessions += traffic.sessions
-        beacons += traffic.beacons
-        points += traffic.points
-        crashes = max(traffic.stats["crashCount.per_minute"], 0.02)
-        p95 = traffic.stats["httpLatency.p95"]
-        for kind, warning, critical in (("crashes", crashes * 3, crashes * 8), ("slow_requests", p95 * 1.6, p95 * 3)):
-            granularity = ctx.rand.choice((300_000, 600_000, 900_000))
-            scale = granularity / 60_000 if kind == "crashes" else 1.0
-            config = MobileAppAlertConfigFactory.build(
-                seed=est.seed, mobile_app_id=app["id"], subject=app["name"], window_start_ms=est.start_ms,
-                granularity_ms=granularity, warning_value=_nice(warning * scale),
-                critical_value=_nice(critical * scale), **{kind: True})
-            _separate(config)
-            alerts.append(config)
-            links += _channels(ctx, est, config["id"])
-    return {
-        "mobile_metric_definition": [dict(m) for m in MOBILE_METRICS],
-        "mobile_app": apps,
-        "mobile_session": sessions,
-        "mobile_beacon": beacons,
-        "mobile_metric_point": points,
-        "mobile_app_alert_config": alerts,
-        "mobile_app_alert_config_channel": links,
-    }
+class _MobileApps:
+    """An app per platform in front of a fifth of the perspectives, picked when the websites are done (their
+    alert configs draw from the layer's stream first)."""
+
+    def __init__(self, ctx: LayerContext, est: Estate) -> None:
+        self.ctx, self.est = ctx, est
+        self.apps: list[dict[str, Any]] = []
+        self.pairs: list[tuple[dict[str, Any], str]] = []
+        self.sessions: list[tuple[Any, ...]] = []
+        self.derived: list[tuple[str, list[Points]]] = []
+        self.alerts: list[dict[str, Any]] = []
+        self.links: list[dict[str, str]] = []
+
+    def build(self) -> list[dict[str, Any]]:
+        ctx, est = self.ctx, self.est
+        wanted = max(1, len(est.applications) // 5)
+        perspectives = _fronted_apps(ctx, est, math.ceil(wanted / len(PLATFORMS)))
+        MobileAppFactory.reset_sequence(0, force=True)
+        self.pairs = [(p, platform) for p in perspectives for platform in PLATFORMS][:wanted]
+        self.apps = [MobileAppFactory.build(seed=est.seed, app=p, platform=platform) for p, platform in self.pairs]
+        return self.apps
+
+    def beacons(self) -> Iterator[list[tuple[Any, ...]]]:
+        ctx, est = self.ctx, self.est
+        beacon_ids, session_ids = Sequence(est.seed, "mobile_beacon"), Sequence(est.seed, "mobile_session")
+        MobileAppAlertConfigFactory.reset_sequence(0, force=True)
+        for k, (app, (perspective, _)) in enumerate(zip(self.apps, self.pairs, strict=True)):
+            rng, r = _streams(est, 2, k)
+            traffic = mobile_traffic(est, {**app, "application_label": perspective["label"]}, rng, r, beacon_ids,
+                                     session_ids)
+            self.sessions += traffic.sessions
+            self.derived.append((app["id"], traffic.points))
+            crashes = max(traffic.stats["crashCount.per_minute"], 0.02)
+            p95 = traffic.stats["httpLatency.p95"]
+            for kind, warning, critical in (("crashes", crashes * 3, crashes * 8),
+                                            ("slow_requests", p95 * 1.6, p95 * 3)):
+                granularity = ctx.rand.choice((300_000, 600_000, 900_000))
+                scale = granularity / 60_000 if kind == "crashes" else 1.0
+                config = MobileAppAlertConfigFactory.build(
+                    seed=est.seed, mobile_app_id=app["id"], subject=app["name"], window_start_ms=est.start_ms,
+                    granularity_ms=granularity, warning_value=_nice(warning * scale),
+                    critical_value=_nice(critical * scale), **_traits(MOBILE_ALERT_TRAITS, kind))
+                _separate(config)
+                self.alerts.append(config)
+                self.links += _channels(ctx, est, config["id"])
+            yield traffic.beacons
+
+    def points(self) -> Iterator[list[tuple[Any, ...]]]:
+        while self.derived:
+            app_id, points = self.derived.pop(0)
+            yield point_rows(app_id, points, self.est.step_ms)
+
+
+def _traits(names: tuple[str, ...], chosen: str) -> dict[str, bool]:
+    """Every trait of a factory named, the chosen one on: factory_boy looks up a trait not given through a
+    failing attribute lookup whose error message alone costs more than building the row."""
+    return {name: name == chosen for name in names}
 
 
 # -- logs -------------------------------------------------------------------------------------------------------
 
-def _logs(est: Estate) -> list[dict[str, Any]]:
+def _logs(ctx: LayerContext, est: Estate) -> Iterator[list[tuple[Any, ...]]]:
+    """Each service's lines in turn. With the profile's `logs` target, the INFO/DEBUG volume is scaled so that
+    about that many lines come out (the issues' WARN/ERROR lines are what they are); without it, every service
+    logs at its own base rate."""
     log_ids, trace_ids = Sequence(est.seed, "log_entry"), Sequence(est.seed, "trace")
-    rows: list[dict[str, Any]] = []
-    for k, sid in enumerate(sorted(est.runtimes)):
+    services = sorted(est.runtimes)
+    scale = 1.0
+    if ctx.options.get("logs") is not None:
+        base = sum(expected_lines(est, background_per_minute(est, _streams(est, 3, k)[0]))
+                   for k in range(len(services)))
+        issues = sum(expected_issue_lines(est, est.services[sid]) for sid in services)
+        scale = max(0.0, int(ctx.options["logs"]) - issues) / base if base > 0 else 0.0
+    for k, sid in enumerate(services):
         rng, r = _streams(est, 3, k)
-        rows += service_logs(est, est.services[sid], rng, r, log_ids, trace_ids)
-    return rows
+        yield service_logs(est, est.services[sid], rng, r, log_ids, trace_ids, scale)
 
 
 # -- synthetics -------------------------------------------------------------------------------------------------
 
-def _synthetics(ctx: LayerContext, est: Estate, websites: list[dict[str, Any]]) -> Rows:
-    n_locations = max(2, len(est.applications) // 3 + 1)
-    SyntheticLocationFactory.reset_sequence(0, force=True)
-    locations = [SyntheticLocationFactory.build(seed=est.seed, window_start_ms=est.start_ms)
-                 for _ in range(min(n_locations, 8))]
-    apps = {a["id"]: a for a in est.applications}
-    apps_of: dict[str, list[str]] = defaultdict(list)
-    for app_id, sids in est.app_services.items():
-        for sid in sids:
-            apps_of[sid].append(app_id)
+class _Synthetics:
+    """Locations, tests and their locations are planned when the first of their tables is loaded (after the
+    mobile apps' draws); the results stream after them."""
 
-    targets = _api_targets(ctx, est, apps, apps_of)
-    targets += _browser_targets(ctx, websites)
-    SyntheticTestFactory.reset_sequence(0, force=True)
-    tests, test_locations, labels = [], [], set()
-    for target, trait in targets:
-        test = SyntheticTestFactory.build(seed=est.seed, target=target, window_start_ms=est.start_ms,
-                                          **{trait: True})
-        if test["label"] in labels:  # two services of one application with the same endpoint label
-            test["label"] = f"{test['label']} ({target['service_label']})"
-        labels.add(test["label"])
-        tests.append(test)
-        if trait in ("http_action", "http_script"):
-            able = locations
-        else:
-            able = [loc for loc in locations if target["browser"] in loc["browser_types"]
-                    and test["synthetic_type"] in loc["synthetic_types"]]
-        chosen = ctx.rand.sample(able, k=min(len(able), ctx.rand.randint(1, 3)))
-        test_locations += [{"test_id": test["id"], "location_id": loc["id"]} for loc in chosen]
+    def __init__(self, ctx: LayerContext, est: Estate, websites: list[dict[str, Any]]) -> None:
+        self.ctx, self.est, self.websites = ctx, est, websites
+        self.tests: list[dict[str, Any]] = []
+        self.test_locations: list[dict[str, str]] = []
+        self.by_test: dict[str, list[dict[str, Any]]] = defaultdict(list)
 
-    by_test: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    location_by_id = {loc["id"]: loc for loc in locations}
-    for link in test_locations:
-        by_test[link["test_id"]].append(location_by_id[link["location_id"]])
-    results: list[dict[str, Any]] = []
-    counter = [0]
-    for k, test in enumerate(tests):
-        if test["active"]:
-            rng, r = _streams(est, 4, k)
-            results += run_results(est, test, by_test[test["id"]], rng, r, counter)
-    return {"synthetic_location": locations, "synthetic_test": tests, "synthetic_test_location": test_locations,
-            "synthetic_result": results}
+    def plan(self) -> list[dict[str, Any]]:
+        """Locations (returned), tests and where each runs."""
+        ctx, est = self.ctx, self.est
+        n_locations = max(2, len(est.applications) // 3 + 1)
+        SyntheticLocationFactory.reset_sequence(0, force=True)
+        locations = [SyntheticLocationFactory.build(seed=est.seed, window_start_ms=est.start_ms)
+                     for _ in range(min(n_locations, 8))]
+        apps = {a["id"]: a for a in est.applications}
+        apps_of: dict[str, list[str]] = defaultdict(list)
+        for app_id, sids in est.app_services.items():
+            for sid in sids:
+                apps_of[sid].append(app_id)
+
+        targets = _api_targets(ctx, est, apps, apps_of)
+        targets += _browser_targets(ctx, self.websites)
+        SyntheticTestFactory.reset_sequence(0, force=True)
+        labels: set[str] = set()
+        for target, trait in targets:
+            test = SyntheticTestFactory.build(seed=est.seed, target=target, window_start_ms=est.start_ms,
+                                              **_traits(TEST_TRAITS, trait))
+            if test["label"] in labels:  # two services of one application with the same endpoint label
+                test["label"] = f"{test['label']} ({target['service_label']})"
+            labels.add(test["label"])
+            self.tests.append(test)
+            if trait in ("http_action", "http_script"):
+                able = locations
+            else:
+                able = [loc for loc in locations if target["browser"] in loc["browser_types"]
+                        and test["synthetic_type"] in loc["synthetic_types"]]
+            chosen = ctx.rand.sample(able, k=min(len(able), ctx.rand.randint(1, 3)))
+            self.test_locations += [{"test_id": test["id"], "location_id": loc["id"]} for loc in chosen]
+
+        location_by_id = {loc["id"]: loc for loc in locations}
+        for link in self.test_locations:
+            self.by_test[link["test_id"]].append(location_by_id[link["location_id"]])
+        return locations
+
+    def results(self) -> Iterator[list[tuple[Any, ...]]]:
+        counter = [0]
+        for k, test in enumerate(self.tests):
+            if test["active"]:
+                rng, r = _streams(self.est, 4, k)
+                yield run_results(self.est, test, self.by_test[test["id"]], rng, r, counter)
 
 
 def _api_targets(ctx: LayerContext, est: Estate, apps: dict[str, dict[str, Any]],

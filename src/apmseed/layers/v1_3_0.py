@@ -12,16 +12,24 @@ from __future__ import annotations
 import random
 import re
 from collections import defaultdict
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 import sqlalchemy as sa
 
-from apmseed import vocab
+from apmseed import load, vocab
 from apmseed.factories.base import reseed
 from apmseed.factories.releases import ChangeEventFactory, IncidentFactory, ReleaseFactory
-from apmseed.factories.traces import LoggedSpan, ServiceMap, Signals, TraceBuilder
-from apmseed.layers import LayerContext, Rows
+from apmseed.factories.traces import (
+    CALL_COLUMNS,
+    TRACE_COLUMNS,
+    LoggedSpan,
+    ServiceMap,
+    Signals,
+    TraceBuilder,
+)
+from apmseed.layers import LayerContext, Rows, Stream
 
 MINUTE_MS = 60_000
 BAD_DEPLOY_LEAD_MS = (60_000, 120_000)  # a bad deploy lands this long before its issue starts
@@ -43,15 +51,38 @@ def fill(ctx: LayerContext) -> Rows:
     issues = [dict(r) for r in ctx.rows("SELECT * FROM event WHERE type = 'issue' ORDER BY start_ms, event_id")]
     releases = _releases(ctx, issues)
     incidents, incident_events = _incidents(ctx, issues, releases["release_issue"], releases["release"])
-    builder = _traces(ctx, issues)
+    builder, logged, sampling = _traces(ctx, issues)
     return {
         **releases,
         "incident": incidents,
         "incident_event": incident_events,
         "event_metric": _event_metrics(ctx),
-        "trace": builder.traces,
-        "call": builder.calls,
+        # calls stream while traces are built; the trace rows (a sixth as many) wait until every call is made
+        "call": Stream(CALL_COLUMNS, _call_chunks(builder, logged, sampling, ctx.chunk_rows)),
+        "trace": Stream(TRACE_COLUMNS, _trace_chunks(builder, ctx.chunk_rows)),
     }
+
+
+def _call_chunks(builder: TraceBuilder, logged: list[tuple[str, list[LoggedSpan]]], sampling: Iterator[None],
+                 size: int) -> Iterator[list[list[Any]]]:
+    """The traces the log lines name first (they must exist; sampled ones may be dropped), then the sampled
+    ones; the calls leave in chunks as they are made."""
+    for trace_id, spans in logged:
+        builder.logged(trace_id, spans)
+        if len(builder.calls) >= size:
+            yield builder.take_calls()
+    logged.clear()
+    for _ in sampling:
+        if len(builder.calls) >= size:
+            yield builder.take_calls()
+    yield builder.take_calls()
+
+
+def _trace_chunks(builder: TraceBuilder, size: int) -> Iterator[list[tuple[Any, ...]]]:
+    """The trace rows, once the call stream has run (tables load in order)."""
+    traces, builder.traces = builder.traces, []
+    for k in range(0, len(traces), size):
+        yield traces[k:k + size]
 
 
 def _int_seed(seed: int) -> int:
@@ -246,16 +277,19 @@ def _event_metrics(ctx: LayerContext) -> list[dict[str, Any]]:
 
 
 # -- traces -------------------------------------------------------------------------------------------------
-def _traces(ctx: LayerContext, issues: list[dict[str, Any]]) -> TraceBuilder:
+def _traces(ctx: LayerContext, issues: list[dict[str, Any]]
+            ) -> tuple[TraceBuilder, list[tuple[str, list[LoggedSpan]]], Iterator[None]]:
+    """The builder, the traces the log lines need, and the sampling still to run: sampled traces until the
+    profile's `calls` target is reached (without that option: a number per service and minute)."""
     world = _service_map(ctx)
     builder = TraceBuilder(world, ctx.rand, ctx.seed)
-    minutes = int(ctx.options["minutes"])
     focus = [(i["service_id"], i["endpoint_id"], i["start_ms"], i["end_ms"] or ctx.end_ms) for i in issues
              if i["entity_type"] in ("SERVICE", "ENDPOINT")]
-    for trace_id, spans in _logged_traces(ctx):  # first: they must exist, sampled ones may be dropped
-        builder.logged(trace_id, spans)
-    builder.sampled(max(24, minutes * len(world.services) // 40), focus)
-    return builder
+    if ctx.options.get("calls") is not None:
+        sampling = builder.sampled(focus, until_calls=int(ctx.options["calls"]))
+    else:
+        sampling = builder.sampled(focus, count=max(24, int(ctx.options["minutes"]) * len(world.services) // 40))
+    return builder, _logged_traces(ctx), sampling
 
 
 def _service_map(ctx: LayerContext) -> ServiceMap:
@@ -273,16 +307,15 @@ def _service_map(ctx: LayerContext) -> ServiceMap:
     world = ServiceMap(ctx.start_ms, ctx.end_ms, step_ms, services, dict(endpoints), dict(apps_of), dict(callees))
 
     points = (ctx.end_ms - ctx.start_ms) // step_ms
-    result = ctx.conn.execute(sa.text(
-        "SELECT s.entity_kind, coalesce(s.service_id, s.endpoint_id) AS eid, s.metric_id,"
-        " array_agg(p.ts_ms ORDER BY p.ts_ms) AS ts, array_agg(p.value ORDER BY p.ts_ms) AS vals"
-        " FROM metric_series s JOIN metric_point p USING (series_id)"
+    series = {r["series_id"]: (r["entity_kind"], r["eid"], r["metric_id"]) for r in ctx.rows(
+        "SELECT s.series_id, s.entity_kind, coalesce(s.service_id, s.endpoint_id) AS eid, s.metric_id"
+        " FROM metric_series s"
         " WHERE (s.entity_kind = 'SERVICE' AND (s.metric_id IN ('calls', 'erroneousCalls') OR"
         "        (s.metric_id = 'latency' AND s.aggregation = 'P50')))"
         "    OR (s.entity_kind = 'ENDPOINT' AND (s.metric_id IN ('calls', 'erroneousCalls') OR"
-        "        (s.metric_id = 'latency' AND s.aggregation = 'MEAN')))"
-        " GROUP BY s.series_id ORDER BY s.series_id"))
-    for kind, eid, metric, ts, vals in result:
+        "        (s.metric_id = 'latency' AND s.aggregation = 'MEAN')))")}
+    for series_id, ts, vals in load.series_points(ctx.pg, series):
+        kind, eid, metric = series[series_id]
         values = np.zeros(points)  # a missing point counts as 0: no calls, no errors there
         index = (np.asarray(ts, dtype=np.int64) - ctx.start_ms) // step_ms
         inside = (index >= 0) & (index < points)

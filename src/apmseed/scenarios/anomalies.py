@@ -121,17 +121,16 @@ def _check(kind: Any, start: Any, end: Any, magnitude: Any, metric: Any, where: 
                            f"use one of: {', '.join(EFFECTS[kind])}, or leave it out")
 
 
-def profile(anomaly: Anomaly, n: int, rng: np.random.Generator) -> np.ndarray:
-    """The anomaly's strength at each of `n` points, in [0, 1] and 0 outside [start, end). Only flapping
-    draws from `rng` (its on/off lengths)."""
-    out = np.zeros(n)
+def window(anomaly: Anomaly, n: int, rng: np.random.Generator) -> tuple[slice, np.ndarray]:
+    """The anomaly's window clipped to `n` points and its strength there (what `profile` embeds in zeros):
+    signals work on the window only, so an anomaly costs in proportion to its length."""
     start, end = min(anomaly.start, n), min(anomaly.end, n)
     length = end - start
-    if length <= 0:
-        return out
     t = np.arange(length, dtype=np.float64)
     kind = anomaly.type
-    if kind == "spike":  # sharp onset, decays to almost nothing by the end of the window
+    if length <= 0:
+        shape = t
+    elif kind == "spike":  # sharp onset, decays to almost nothing by the end of the window
         shape = np.exp(-t / max(1.0, length / 6.0))
     elif kind in ("level_shift", "outage"):
         shape = np.ones(length)
@@ -143,27 +142,37 @@ def profile(anomaly: Anomaly, n: int, rng: np.random.Generator) -> np.ndarray:
         low = 1 if length < 6 else 2
         high = max(low, min(15, length // 3))
         bounds = np.cumsum(rng.integers(low, high + 1, size=length))
-        shape = (np.searchsorted(bounds, np.arange(length), side="right") % 2 == 0).astype(np.float64)
-    out[start:end] = shape
+        shape = (np.searchsorted(bounds, t, side="right") % 2 == 0).astype(np.float64)
+    return slice(start, end), shape
+
+
+def profile(anomaly: Anomaly, n: int, rng: np.random.Generator) -> np.ndarray:
+    """The anomaly's strength at each of `n` points, in [0, 1] and 0 outside [start, end). Only flapping
+    draws from `rng` (its on/off lengths)."""
+    out = np.zeros(n)
+    where, shape = window(anomaly, n, rng)
+    out[where] = shape
     return out
 
 
-def apply(values: np.ndarray, metric: str, anomalies: Sequence[Anomaly], profiles: Sequence[np.ndarray]
-          ) -> np.ndarray:
-    """`values` of `metric` with every anomaly's effect applied in order (a new array; where all profiles are
-    0 the values are returned bit for bit)."""
+def apply(values: np.ndarray, metric: str, anomalies: Sequence[Anomaly],
+          windows: Sequence[tuple[slice, np.ndarray]]) -> np.ndarray:
+    """`values` of `metric` with every anomaly's effect applied in order, inside its window (from `window`).
+    Returns `values` itself when no anomaly acts on the metric, else a copy changed inside the windows only."""
     out = values
-    for anomaly, p in zip(anomalies, profiles, strict=True):
+    for anomaly, (where, p) in zip(anomalies, windows, strict=True):
         eff = anomaly.effect(metric)
-        if eff is None:
+        if eff is None or not p.size:
             continue
+        if out is values:
+            out = values.copy()
         mode, amount = eff
         if mode == "mul":
-            out = out * (1.0 + (amount - 1.0) * p)
+            out[where] *= 1.0 + (amount - 1.0) * p
         elif mode == "level":
-            out = out * (1.0 - p) + amount * p
+            out[where] = out[where] * (1.0 - p) + amount * p
         else:  # drop
-            out = out * (1.0 - amount * p)
+            out[where] *= 1.0 - amount * p
     return out
 
 

@@ -47,7 +47,7 @@ class Seasonality:
     utc_offset_h: float = 0.0  # local time = UTC + offset; see REGIONS
 
     def __post_init__(self) -> None:
-        _check(dataclasses.asdict(self), "")
+        _check({key: getattr(self, key) for key in _RANGES}, "")
 
     @classmethod
     def flat(cls) -> Seasonality:
@@ -66,18 +66,25 @@ class Seasonality:
         the noiseless shape is a pure function of time."""
         ts = np.asarray(ts_ms, dtype=np.int64)
         local = ts + round(self.utc_offset_h * HOUR_MS)
-        out = np.ones(ts.shape, dtype=np.float64)
+        day = local // DAY_MS
         if self.daily_amplitude:
-            hours = (local % DAY_MS) / HOUR_MS
-            out += self.daily_amplitude * np.cos(2.0 * np.pi * (hours - self.peak_hour) / 24.0)
+            radians = (local - day * DAY_MS) * (2.0 * np.pi / DAY_MS) - self.peak_hour * (2.0 * np.pi / 24.0)
+            out = np.cos(radians)
+            out *= self.daily_amplitude
+            out += 1.0
+        else:
+            out = np.ones(ts.shape, dtype=np.float64)
         if self.weekend_factor != 1.0:
             weekday_level = 7.0 / (5.0 + 2.0 * self.weekend_factor)  # keeps the weekly mean at 1
-            weekend = (local // DAY_MS + EPOCH_WEEKDAY) % 7 >= 5
+            weekend = (day + EPOCH_WEEKDAY) % 7 >= 5
             out *= np.where(weekend, self.weekend_factor * weekday_level, weekday_level)
         if self.trend_per_day and ts.size:
-            out *= np.exp(math.log1p(self.trend_per_day) * (ts - ts.flat[0]) / DAY_MS)
+            out *= np.exp((ts - ts.flat[0]) * (math.log1p(self.trend_per_day) / DAY_MS))
         if rng is not None and self.noise:
-            out *= rng.lognormal(-self.noise**2 / 2.0, self.noise, ts.shape)
+            noise = rng.standard_normal(ts.shape)
+            noise *= self.noise
+            noise -= self.noise**2 / 2.0
+            out *= np.exp(noise, out=noise)
         return out
 
 

@@ -8,8 +8,9 @@ replaces a baseline: the per-point value becomes a draw times the metric's seaso
 Seasonality.flat(), so the values are then i.i.d. draws of the declared distribution; counts are rounded,
 utilisation is kept inside (0, 1), erroneous calls at most the calls). Anomalies apply last.
 
-Every concern draws from its own child stream, split off the bundle's rng up front: an override or an
-anomaly changes its own metric and window only, and the rest of the bundle stays bit for bit the same."""
+The bundle's rng is consumed in a fixed order (entity parameters, load noise, calls, errors, latency) and
+anomalies draw last, so an anomaly changes its own metrics inside its window only and everything else stays
+bit for bit the same; overriding latency leaves calls and errors untouched too."""
 
 from __future__ import annotations
 
@@ -49,10 +50,6 @@ def daily_shape(ts_ms: np.ndarray, phase_h: float) -> np.ndarray:
     return shape * np.where(weekday >= 5, 0.7, 1.0)
 
 
-def _streams(rng: np.random.Generator, k: int) -> list[np.random.Generator]:
-    return [np.random.default_rng(int(s)) for s in rng.integers(0, 2**63, size=k, dtype=np.int64)]
-
-
 def _checked(overrides: Mapping[str, Distribution] | None, anomalies: Sequence[Anomaly],
              incidents: Sequence[Incident], metrics: tuple[str, ...], what: str
              ) -> tuple[Mapping[str, Distribution], list[Anomaly]]:
@@ -75,24 +72,28 @@ def _counts(values: np.ndarray) -> np.ndarray:
 
 
 def _error_share(rng: np.random.Generator, base: float, n: int, resolution_min: int) -> np.ndarray:
-    """About `base` with lognormal jitter, plus a few short bursts a day at 3-10x; never above 1."""
-    level = base * rng.lognormal(-0.045, 0.3, n)
-    starts = rng.random(n) < min(0.5, ERROR_BURSTS_PER_DAY * resolution_min / 1440.0)
+    """`base`, plus a few short bursts a day (Poisson many, at random points) at 3-10x; never above 1."""
+    share = np.full(n, base)
+    bursts = int(rng.poisson(ERROR_BURSTS_PER_DAY * n * resolution_min / 1440.0))
     length = max(1, int(rng.integers(2, 9)) // resolution_min)
-    count = np.cumsum(starts)
-    before = np.concatenate([np.zeros(length, dtype=count.dtype), count[:-length]])[:n]
-    burst = rng.uniform(3.0, 10.0, n)
-    return np.minimum(1.0, np.where(count - before > 0, level * burst, level))
+    starts = rng.integers(0, max(1, n), bursts)
+    factors = rng.uniform(3.0, 10.0, bursts)
+    if bursts and n:
+        for offset in range(length):  # a handful of slices, not a loop over points
+            at = starts + offset
+            inside = at < n
+            share[at[inside]] = base * factors[inside]
+    return np.minimum(share, 1.0)
 
 
 def _drift(rng: np.random.Generator, ts_ms: np.ndarray, amplitude: float) -> np.ndarray:
     """A slow, bounded wander (|drift| <= amplitude): three sines with periods of 6 h to 3 days."""
-    periods = rng.uniform(6.0, 72.0, 3) * HOUR_MS
+    speeds = 2 * np.pi / (rng.uniform(6.0, 72.0, 3) * HOUR_MS)
     phases = rng.uniform(0.0, 2 * np.pi, 3)
     weights = rng.uniform(0.5, 1.0, 3)
     weights *= amplitude / weights.sum()
-    angle = 2 * np.pi * (ts_ms[None, :] % periods[:, None]) / periods[:, None] + phases[:, None]
-    return (weights[:, None] * np.sin(angle)).sum(axis=0)
+    elapsed = (ts_ms - ts_ms[0]).astype(np.float64) if ts_ms.size else np.zeros(0)
+    return weights @ np.sin(np.outer(speeds, elapsed) + phases[:, None])
 
 
 def traffic(rng: np.random.Generator, ts_ms: np.ndarray, entity_type: str, resolution_min: int,
@@ -103,51 +104,51 @@ def traffic(rng: np.random.Generator, ts_ms: np.ndarray, entity_type: str, resol
     endpoint at `ts_ms`; `seasonality` None gives the default cycle with a per-entity peak hour."""
     n = ts_ms.size
     overrides, applied = _checked(overrides, anomalies, incidents, TRAFFIC_METRICS, entity_type)
-    # entity parameters first, always all of them, then one stream per concern
+    # entity parameters first, always all of them (the draw order is what keeps the metrics apart)
     peak_shift = rng.uniform(-2.0, 2.0)
     rate = CALL_RATE[entity_type] * rng.lognormal(0.0, 0.8)
     base_share = rng.uniform(0.001, 0.02)
     median = float(np.clip(rng.lognormal(np.log(60.0), 0.7), 2.0, 2_000.0))
     spread0 = rng.uniform(0.35, 0.8)
-    r_load, r_calls, r_errors, r_latency, r_anomaly = _streams(rng, 5)
     seasonality = seasonality or Seasonality(peak_hour=(14.0 + peak_shift) % 24.0)
-    load = seasonality.shape(ts_ms, r_load)
+    load = seasonality.shape(ts_ms, rng)
 
     if "calls" in overrides:
-        calls = _counts(sample(overrides["calls"], r_calls, n) * load)
+        calls = _counts(sample(overrides["calls"], rng, n) * load)
         expected = calls
     else:
         expected = rate * load * resolution_min
-        calls = r_calls.poisson(expected).astype(np.float64)
+        calls = rng.poisson(expected).astype(np.float64)
 
-    share = _error_share(r_errors, base_share, n, resolution_min)
+    share = _error_share(rng, base_share, n, resolution_min)
     if "erroneousCalls" in overrides:
-        errors = np.minimum(_counts(sample(overrides["erroneousCalls"], r_errors, n) * load), calls)
+        errors = np.minimum(_counts(sample(overrides["erroneousCalls"], rng, n) * load), calls)
         share = errors / np.maximum(calls, 1.0)
     else:
-        errors = r_errors.binomial(calls.astype(np.int64), share).astype(np.float64)
+        errors = rng.binomial(calls.astype(np.int64), share).astype(np.float64)
 
     latency_load = 1.0 + LATENCY_LOAD * (load - 1.0)
-    spread = spread0 * np.exp(r_latency.normal(0.0, 0.05, n))
+    jitter = np.exp(rng.normal(0.0, 0.05, (2, n)))
+    spread = spread0 * jitter[0]
     if "latency" in overrides:
-        p50 = np.maximum(sample(overrides["latency"], r_latency, n) * latency_load, 0.0)
+        p50 = np.maximum(sample(overrides["latency"], rng, n) * latency_load, 0.0)
     else:
-        p50 = median * latency_load * np.exp(r_latency.normal(0.0, 0.05, n))
+        p50 = median * latency_load * jitter[1]
 
     if applied:
-        profiles = [anomaly_model.profile(a, n, r_anomaly) for a in applied]
-        factor = anomaly_model.apply(np.ones(n), "calls", applied, profiles)
-        new_share = np.clip(anomaly_model.apply(share, "erroneousCalls", applied, profiles), 0.0, 1.0)
+        windows = [anomaly_model.window(a, n, rng) for a in applied]
+        factor = anomaly_model.apply(np.ones(n), "calls", applied, windows)
+        new_share = np.minimum(anomaly_model.apply(share, "erroneousCalls", applied, windows), 1.0)
         hit = np.flatnonzero((factor != 1.0) | (new_share != share))
         if hit.size:  # more calls: Poisson superposition; fewer: binomial thinning (both stay Poisson)
             f = factor[hit]
-            more = r_anomaly.poisson(np.where(f > 1.0, (f - 1.0) * expected[hit], 0.0))
-            kept = r_anomaly.binomial(calls[hit].astype(np.int64), np.minimum(f, 1.0))
+            more = rng.poisson(np.where(f > 1.0, (f - 1.0) * expected[hit], 0.0))
+            kept = rng.binomial(calls[hit].astype(np.int64), np.minimum(f, 1.0))
             calls = calls.copy()
             errors = errors.copy()
             calls[hit] = np.where(f > 1.0, calls[hit] + more, kept)
-            errors[hit] = r_anomaly.binomial(calls[hit].astype(np.int64), new_share[hit])
-        p50 = p50 * anomaly_model.apply(np.ones(n), "latency", applied, profiles)
+            errors[hit] = rng.binomial(calls[hit].astype(np.int64), new_share[hit])
+        p50 = anomaly_model.apply(p50, "latency", applied, windows)
 
     keep = "latency" in overrides  # declared values stay exact; the baseline is rounded to 0.1 ms
     def rnd(a: np.ndarray) -> np.ndarray:
@@ -172,24 +173,30 @@ def utilisation(rng: np.random.Generator, ts_ms: np.ndarray, incidents: Sequence
     peak_shift = rng.uniform(-2.0, 2.0)
     cpu_level = rng.uniform(0.08, 0.45)
     memory_level = rng.uniform(0.3, 0.65)
-    r_load, r_cpu, r_memory, r_anomaly = _streams(rng, 4)
     seasonality = seasonality or Seasonality(peak_hour=(14.0 + peak_shift) % 24.0)
-    load = seasonality.shape(ts_ms, r_load)
+    load = seasonality.shape(ts_ms, rng)
     cpu_load = 1.0 + CPU_LOAD * (load - 1.0)
     memory_load = 1.0 + MEMORY_LOAD * (load - 1.0)
 
+    # the baseline's measurement noise is added after the anomalies: a saturated CPU still wobbles at its cap
     if "cpu.used" in overrides:
-        cpu = sample(overrides["cpu.used"], r_cpu, n) * cpu_load
+        cpu, cpu_noise = sample(overrides["cpu.used"], rng, n) * cpu_load, None
     else:
-        cpu = cpu_level * cpu_load + _drift(r_cpu, ts_ms, 0.04) + r_cpu.normal(0.0, 0.02, n)
+        cpu = cpu_level * cpu_load + _drift(rng, ts_ms, 0.04)
+        cpu_noise = rng.normal(0.0, 0.02, n)
     if "memory.used" in overrides:
-        memory = sample(overrides["memory.used"], r_memory, n) * memory_load
+        memory, memory_noise = sample(overrides["memory.used"], rng, n) * memory_load, None
     else:
-        memory = memory_level * memory_load + _drift(r_memory, ts_ms, 0.05) + r_memory.normal(0.0, 0.003, n)
+        memory = memory_level * memory_load + _drift(rng, ts_ms, 0.05)
+        memory_noise = rng.normal(0.0, 0.003, n)
     if applied:
-        profiles = [anomaly_model.profile(a, n, r_anomaly) for a in applied]
-        cpu = anomaly_model.apply(cpu, "cpu.used", applied, profiles)
-        memory = anomaly_model.apply(memory, "memory.used", applied, profiles)
+        windows = [anomaly_model.window(a, n, rng) for a in applied]
+        cpu = anomaly_model.apply(cpu, "cpu.used", applied, windows)
+        memory = anomaly_model.apply(memory, "memory.used", applied, windows)
+    if cpu_noise is not None:
+        cpu = cpu + cpu_noise
+    if memory_noise is not None:
+        memory = memory + memory_noise
     cpu, memory = np.clip(cpu, *UTILISATION_RANGE), np.clip(memory, *UTILISATION_RANGE)
     return {
         ("cpu.used", "MEAN"): cpu if "cpu.used" in overrides else np.round(cpu, 4),
