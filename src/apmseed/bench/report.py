@@ -306,9 +306,9 @@ def markdown(suite: Suite, carried: str | None = None) -> str:
             "- Peak RSS is read by a tiny launcher process with wait4, so the benchmark's own buffers (the baseline "
             "rows) do not count.", ""]
     if suite.exporters is not None:
-        out += ["", *exporters_section(suite.exporters, command_line(suite))]
+        out += exporters_section(suite.exporters, command_line(suite))
     elif carried:
-        out += ["", carried.rstrip(), ""]
+        out += [carried.rstrip(), ""]
     return "\n".join(out).rstrip() + "\n"
 
 

@@ -137,16 +137,24 @@ def traffic(rng: np.random.Generator, ts_ms: np.ndarray, entity_type: str, resol
 
     if applied:
         windows = [anomaly_model.window(a, n, rng) for a in applied]
-        factor = anomaly_model.apply(np.ones(n), "calls", applied, windows)
-        new_share = np.minimum(anomaly_model.apply(share, "erroneousCalls", applied, windows), 1.0)
-        hit = np.flatnonzero((factor != 1.0) | (new_share != share))
-        if hit.size:  # more calls: Poisson superposition; fewer: binomial thinning (both stay Poisson)
-            f = factor[hit]
-            more = rng.poisson(np.where(f > 1.0, (f - 1.0) * expected[hit], 0.0))
-            kept = rng.binomial(calls[hit].astype(np.int64), np.minimum(f, 1.0))
+        unit = np.ones(n)
+        factor = anomaly_model.apply(unit, "calls", applied, windows)
+        new_share = anomaly_model.apply(share, "erroneousCalls", applied, windows)
+        changed = np.zeros(n, dtype=bool)
+        if factor is not unit:  # more calls: Poisson superposition; fewer: binomial thinning (both stay Poisson)
             calls = calls.copy()
+            up, down = np.flatnonzero(factor > 1.0), np.flatnonzero(factor < 1.0)
+            if up.size:
+                calls[up] += rng.poisson((factor[up] - 1.0) * expected[up])
+            if down.size:
+                calls[down] = rng.binomial(calls[down].astype(np.int64), factor[down])
+            changed[up] = changed[down] = True
+        if new_share is not share:
+            new_share = np.minimum(new_share, 1.0)
+            changed |= new_share != share
+        hit = np.flatnonzero(changed)
+        if hit.size:  # the errors of every point whose calls or share moved, drawn again
             errors = errors.copy()
-            calls[hit] = np.where(f > 1.0, calls[hit] + more, kept)
             errors[hit] = rng.binomial(calls[hit].astype(np.int64), new_share[hit])
         p50 = anomaly_model.apply(p50, "latency", applied, windows)
 
