@@ -123,6 +123,7 @@ BAD_SPECS: dict[str, tuple[Any, str]] = {
     "negative sd": ({"distribution": "normal", "mean": 0, "sd": -1}, "m.calls.sd"),
     "zero alpha": ({"distribution": "pareto", "alpha": 0, "scale": 1}, "m.calls.alpha"),
     "negative lam": ({"distribution": "poisson", "lam": -0.5}, "m.calls.lam"),
+    "lam beyond numpy": ({"distribution": "poisson", "lam": 1e19}, "m.calls.lam"),
     "a string": ({"distribution": "constant", "value": "ten"}, "m.calls.value"),
     "a boolean": ({"distribution": "poisson", "lam": True}, "m.calls.lam"),
     "not finite": ({"distribution": "normal", "mean": float("nan"), "sd": 1}, "m.calls.mean"),

@@ -15,6 +15,7 @@ from apmseed import __version__, load, versioning
 from apmseed.errors import ApmseedError
 from apmseed.profiles import Profile
 from apmseed.progress import Reporter
+from apmseed.scenarios.spec import ScenarioSpec
 from apmseed.scenarios.world import World, build_world
 from apmseed.schema import metadata
 
@@ -78,21 +79,27 @@ def ensure_empty_or_reset(conn: Connection, reset: bool) -> None:
 
 
 def seed(conn: Connection, profile: Profile, seed_value: int, end_ms: int, reporter: Reporter,
-         reset: bool = False, dataset_version: str | None = None) -> SeedResult:
+         reset: bool = False, dataset_version: str | None = None, scenario: ScenarioSpec | None = None,
+         scenario_stored: dict[str, Any] | None = None) -> SeedResult:
     """Everything happens inside the caller's transaction; the caller commits. Version 1.0.0 is built as a
     world; later versions are layered on exactly as `db upgrade` would."""
     version = versioning.check_version(dataset_version or versioning.latest_version())
     ensure_empty_or_reset(conn, reset)
     base = versioning.known_versions()[0]
     versioning.upgrade(conn, base)
-    world = build_world(profile, seed_value, end_ms)
+    world = build_world(profile, seed_value, end_ms, scenario)
     result = SeedResult(version, seed_value, end_ms, profile)
     load_world(conn, world, reporter, result.counts)
     conn.execute(sa.insert(metadata.tables["apmseed_dataset"]).values(
-        id=1, dataset_version=base, seed=seed_value, end_time_ms=end_ms, options=profile.options(),
-        tool_version=__version__))
+        id=1, dataset_version=base, seed=seed_value, end_time_ms=end_ms,
+        options=dataset_options(profile, scenario_stored), tool_version=__version__))
     upgrade_dataset(conn, version, reporter, result.counts)
     return result
+
+
+def dataset_options(profile: Profile, scenario_stored: dict[str, Any] | None) -> dict[str, Any]:
+    """What apmseed_dataset.options (and the manifest) record: the profile, and the scenario if any."""
+    return {**profile.options(), **({"scenario": scenario_stored} if scenario_stored else {})}
 
 
 def upgrade_dataset(conn: Connection, target: str, reporter: Reporter, counts: dict[str, int] | None = None,

@@ -24,6 +24,7 @@ from apmseed.errors import ApmseedError
 from apmseed.exporters.jsonl import JsonlExporter
 from apmseed.exporters.run import run_export
 from apmseed.progress import Reporter
+from apmseed.scenarios import plan as scenario_plan
 
 QUICKSTART_DB = "apmseed_quickstart"
 
@@ -75,33 +76,48 @@ def profile_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 @cli.command()
-@click.option("--profile", "profile_name", default="small", show_default=True,
-              help=f"Dataset size: {', '.join(profiles.PROFILES)}.")
+@click.option("--profile", "profile_name", default=None,
+              help=f"Dataset size: {', '.join(profiles.PROFILES)} (default: small, or the scenario's).")
+@click.option("--scenario", "scenario_name", metavar="NAME|FILE", default=None,
+              help="Seed a scenario: a built-in name (see `apmseed scenarios list`) or a scenario YAML file.")
 @profile_options
-@click.option("--seed", "seed_value", type=click.IntRange(0, 2**31 - 1), default=42, show_default=True,
-              help="Random seed; with the same options and --end-time the data is identical.")
+@click.option("--seed", "seed_value", type=click.IntRange(0, 2**31 - 1), default=None,
+              help="Random seed (default: the scenario's, else 42); with the same options and --end-time the "
+                   "data is identical.")
 @click.option("--end-time", help="End of the data window, ISO 8601 (default: now, floored to the minute).")
 @click.option("--dataset-version", help="Dataset version to seed (default: the latest).")
 @click.option("--reset", is_flag=True, help="Replace the data the database already holds.")
 @click.option("--json", "as_json", is_flag=True, help="Print a machine-readable summary.")
 @database_options
-def seed(engine: sa.Engine, reporter: Reporter, profile_name: str, seed_value: int, end_time: str | None,
-         dataset_version: str | None, reset: bool, as_json: bool, scale: str | None,
-         **overrides: int | None) -> None:
+def seed(engine: sa.Engine, reporter: Reporter, profile_name: str | None, scenario_name: str | None,
+         seed_value: int | None, end_time: str | None, dataset_version: str | None, reset: bool, as_json: bool,
+         scale: str | None, **overrides: int | None) -> None:
     """Seed the database with one dataset (one transaction: all or nothing)."""
-    profile = profiles.resolve(profile_name, overrides, scale)
-    end_ms = timeutil.parse_end_time(end_time)
     if dataset_version:
         versioning.check_version(dataset_version)
-    result = _seed(engine, reporter, profile, seed_value, end_ms, reset, dataset_version)
+    if scenario_name is None:
+        profile = profiles.resolve(profile_name or "small", overrides, scale)
+        end_ms = timeutil.parse_end_time(end_time)
+        result = _seed(engine, reporter, profile, 42 if seed_value is None else seed_value, end_ms, reset,
+                       dataset_version)
+    else:
+        if profile_name is not None or scale is not None:
+            raise ApmseedError("--profile and --scale do not combine with --scenario (the scenario sets the size)",
+                               "set `profile:` in the scenario file, or pass size overrides such as --minutes")
+        spec, stored = scenario_plan.load(scenario_name, timeutil.parse_end_time(end_time) if end_time else None,
+                                          overrides)
+        seed_value = seed_value if seed_value is not None else spec.seed if spec.seed is not None else 42
+        result = _seed(engine, reporter, spec.profile, seed_value, spec.end_ms, reset, dataset_version, spec,
+                       stored)
     _print_seed(result, as_json)
 
 
 def _seed(engine: sa.Engine, reporter: Reporter, profile: profiles.Profile, seed_value: int, end_ms: int,
-          reset: bool, dataset_version: str | None = None) -> seeding.SeedResult:
+          reset: bool, dataset_version: str | None = None, scenario: Any = None,
+          scenario_stored: dict[str, Any] | None = None) -> seeding.SeedResult:
     with db.connect(engine) as conn, reporter.running(), conn.begin():
         return seeding.seed(conn, profile, seed_value, end_ms, reporter, reset=reset,
-                            dataset_version=dataset_version)
+                            dataset_version=dataset_version, scenario=scenario, scenario_stored=scenario_stored)
 
 
 def _print_seed(result: seeding.SeedResult, as_json: bool) -> None:

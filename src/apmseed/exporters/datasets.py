@@ -3,7 +3,14 @@ some dataset's `tables` here (a test fails for any table without one)."""
 
 from __future__ import annotations
 
-from apmseed.exporters import readers_alerting, readers_topology, readers_v1_2_0, readers_v1_3_0, readers_v1_4_0
+from apmseed.exporters import (
+    readers_alerting,
+    readers_topology,
+    readers_v1_2_0,
+    readers_v1_3_0,
+    readers_v1_4_0,
+    readers_v1_5_0,
+)
 from apmseed.exporters.datasets_base import Dataset
 
 DATASETS: dict[str, Dataset] = {
@@ -28,6 +35,7 @@ DATASETS: dict[str, Dataset] = {
         *readers_v1_2_0.DATASETS,
         *readers_v1_3_0.DATASETS,
         *readers_v1_4_0.DATASETS,
+        *readers_v1_5_0.DATASETS,
     )
 }
 # tables that hold bookkeeping, not data

@@ -56,8 +56,10 @@ def ground_truth(snap: Snapshot) -> Iterator[Record]:
     for r in rows:
         record: Record = {"id": r.id, "type": r.type, "cause": r.cause, "start": r.start_ms,
                           "window": {"from": r.start_ms, "to": r.end_ms}, "magnitude": r.magnitude,
-                          "rootCause": _entity(r), "affected": effects[r.id],
+                          "affected": effects[r.id],
                           "expectedEventIds": [e["eventId"] for e in effects[r.id] if "eventId" in e]}
+        if r.entity_type is not None:  # a surge of the whole world's traffic has no root entity
+            record["rootCause"] = _entity(r)
         for key, value in (("metricId", r.metric_id), ("scenario", r.scenario), ("releaseId", r.release_id)):
             if value is not None:
                 record[key] = value

@@ -88,6 +88,7 @@ Layer = Callable[[LayerContext], Rows]
 
 
 def registry() -> dict[str, Layer]:
-    from apmseed.layers import v1_1_0, v1_2_0, v1_3_0, v1_4_0
+    from apmseed.layers import v1_1_0, v1_2_0, v1_3_0, v1_4_0, v1_5_0
 
-    return {"1.1.0": v1_1_0.fill, "1.2.0": v1_2_0.fill, "1.3.0": v1_3_0.fill, "1.4.0": v1_4_0.fill}
+    return {"1.1.0": v1_1_0.fill, "1.2.0": v1_2_0.fill, "1.3.0": v1_3_0.fill, "1.4.0": v1_4_0.fill,
+            "1.5.0": v1_5_0.fill}

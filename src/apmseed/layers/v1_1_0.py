@@ -40,6 +40,7 @@ def _service_connections(ctx: LayerContext) -> list[dict[str, Any]]:
             edges.add((caller["id"], callee["id"]))
         if stores and ctx.rand.random() < 0.7:
             edges.add((caller["id"], ctx.rand.choice(stores)["id"]))
+    edges = _scenario_edges(ctx, services, edges)
 
     # the callee's own metrics bound what its callers can have sent it
     observed = {r["service_id"]: r for r in ctx.rows(
@@ -90,3 +91,18 @@ def _snapshot_relations(ctx: LayerContext, connections: list[dict[str, Any]]) ->
                 if a != b:
                     edges.add((a, b, "connected"))
     return [{"source_snapshot_id": s, "destination_snapshot_id": d, "relation": r} for s, d, r in sorted(edges)]
+
+
+def _scenario_edges(ctx: LayerContext, services: list[Any], edges: set[tuple[str, str]]) -> set[tuple[str, str]]:
+    """A scenario's declared services call exactly the services it declares (its cascades follow those calls):
+    random edges touching them give way to the declared ones."""
+    from apmseed.scenarios.plan import from_options
+
+    spec = from_options(ctx.options, ctx.end_ms)
+    if spec is None or not spec.services:
+        return edges
+    by_label = {s["label"]: s["id"] for s in services}
+    pinned = {by_label[d.name] for d in spec.services if d.name in by_label}
+    kept = {(a, b) for a, b in edges if a not in pinned and b not in pinned}
+    return kept | {(by_label[d.name], by_label[callee]) for d in spec.services for callee in d.calls
+                   if d.name in by_label and callee in by_label}

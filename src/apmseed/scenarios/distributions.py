@@ -31,6 +31,7 @@ PARAMETERS: dict[str, tuple[tuple[str, ...], dict[str, float]]] = {
 # parameters that must be > 0 (or >= 0); everything else only has to be a finite number
 POSITIVE = frozenset({"sd", "median", "sigma", "shape", "scale", "alpha", "a", "b"})
 NON_NEGATIVE = frozenset({"lam"})
+MAX_LAM = 1e12  # numpy's Poisson sampler refuses rates near 2**63
 EXAMPLE = {"normal": "mean: 100, sd: 15", "lognormal": "median: 80, sigma: 0.5", "poisson": "lam: 3",
            "gamma": "shape: 2, scale: 3", "pareto": "alpha: 2.5, scale: 10", "beta": "a: 2, b: 5, scale: 1",
            "constant": "value: 42", "empirical": "csv: latencies.csv"}
@@ -108,9 +109,9 @@ def _check_params(name: str, params: dict[str, Any], where: str) -> dict[str, fl
         if key in POSITIVE and value <= 0:
             raise ApmseedError(f"{_at(where, key)}: {name} {key} must be > 0, got {value:g}",
                                f"use a positive {key}")
-        if key in NON_NEGATIVE and value < 0:
-            raise ApmseedError(f"{_at(where, key)}: {name} {key} must be >= 0, got {value:g}",
-                               f"use a non-negative {key}")
+        if key in NON_NEGATIVE and not 0 <= value <= MAX_LAM:
+            raise ApmseedError(f"{_at(where, key)}: {name} {key} must be between 0 and {MAX_LAM:g}, got {value:g}",
+                               f"use a non-negative {key} (a rate per point)")
         out[key] = value
     return out
 

@@ -478,6 +478,29 @@ class _Parser:
                 self.fail(node.line, path, f"{owner!r} calls itself", "remove the self-call")
             else:
                 self.reference(node, path, services, "service")
+        self.check_acyclic()
+
+    def check_acyclic(self) -> None:
+        """Calls must not go round in a circle: traces follow them, and a cascade's root must come first."""
+        graph: dict[str, list[tuple[str, str, Node]]] = {}
+        for owner, path, node in self.edges:
+            if ".calls" in path and node.value in self.services and node.value != owner:
+                graph.setdefault(owner, []).append((node.value, path, node))
+        state: dict[str, int] = {}  # 1 = on the current path, 2 = done
+
+        def visit(name: str) -> None:
+            state[name] = 1
+            for callee, path, node in graph.get(name, ()):
+                if state.get(callee) == 1:
+                    self.fail(node.line, path, f"{name!r} calling {callee!r} closes a circle of calls",
+                              "remove one call of the circle: calls must flow one way (callers -> callees)")
+                elif callee not in state:
+                    visit(callee)
+            state[name] = 2
+
+        for name in self.services:
+            if name not in state:
+                visit(name)
 
     def entity_names(self, regions: bool = True) -> list[str]:
         return [*self.services, *self.hosts, *(self.regions if regions else ())]

@@ -61,6 +61,12 @@ class Seasonality:
             raise ApmseedError(f"region: unknown region {region!r}", f"use one of: {', '.join(REGIONS)}")
         return cls(**{**fields, "utc_offset_h": REGIONS[region]})
 
+    @property
+    def peak(self) -> float:
+        """The largest value of the noiseless, trendless shape: a weekday (or weekend day) afternoon."""
+        weekday_level = 7.0 / (5.0 + 2.0 * self.weekend_factor)
+        return (1.0 + self.daily_amplitude) * weekday_level * max(1.0, self.weekend_factor)
+
     def shape(self, ts_ms: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
         """The factor at each timestamp (ms since the epoch); noise is added only when `rng` is given, so
         the noiseless shape is a pure function of time."""

@@ -31,7 +31,8 @@ HOUR_MS = 60 * MINUTE_MS
 DAY_MS = 1440 * MINUTE_MS
 Z90, Z95, Z99 = 1.2816, 1.6449, 2.3263
 
-# median calls per minute by entity type (entities differ around it, lognormally)
+# median calls per minute at the busiest time of the week, by entity type (entities differ around it,
+# lognormally); the seasonal shape averages 1, so the rate it scales is this divided by its peak
 CALL_RATE = {"APPLICATION": 900.0, "SERVICE": 250.0, "ENDPOINT": 40.0}
 TRAFFIC_METRICS = ("calls", "erroneousCalls", "latency")
 UTILISATION_METRICS = ("cpu.used", "memory.used")
@@ -117,7 +118,7 @@ def traffic(rng: np.random.Generator, ts_ms: np.ndarray, entity_type: str, resol
         calls = _counts(sample(overrides["calls"], rng, n) * load)
         expected = calls
     else:
-        expected = rate * load * resolution_min
+        expected = (rate / seasonality.peak * resolution_min) * load
         calls = rng.poisson(expected).astype(np.float64)
 
     share = _error_share(rng, base_share, n, resolution_min)

@@ -16,7 +16,12 @@ from apmseed.factories.events import IssueFactory
 from apmseed.factories.infrastructure import ContainerFactory, HostFactory, ProcessFactory
 from apmseed.profiles import Profile
 from apmseed.scenarios import signals
+from apmseed.scenarios.anomalies import Anomaly, from_incident
+from apmseed.scenarios.distributions import Distribution
+from apmseed.scenarios.plan import Effect, ScenarioPlan, Story
+from apmseed.scenarios.seasonality import Seasonality
 from apmseed.scenarios.signals import Incident
+from apmseed.scenarios.spec import ScenarioSpec
 
 MINUTE_MS = 60_000
 # bundle kinds in the order series are handed out: about 40 % services, 25 % endpoints, 20 % infrastructure
@@ -35,6 +40,9 @@ class Bundle:
     target: dict[str, Any]  # entity_type, label, ids (what an issue on it references)
     series: list[tuple[int, str, str]]  # (series_id, metric_id, aggregation)
     incidents: list[Incident] = field(default_factory=list)
+    anomalies: list[Anomaly] = field(default_factory=list)  # a scenario's, on top of the issues' incidents
+    seasonality: Seasonality | None = None  # None: the engine's default cycle
+    overrides: dict[str, Distribution] = field(default_factory=dict)
 
     @property
     def metric_ids(self) -> set[str]:
@@ -48,6 +56,8 @@ class World:
     end_ms: int
     tables: dict[str, list[dict[str, Any]]]  # entity tables in load order
     bundles: list[Bundle]
+    stories: list[Story] = field(default_factory=list)  # the ground truth of what was injected
+    scenario: ScenarioSpec | None = None
 
     @property
     def start_ms(self) -> int:
@@ -61,9 +71,12 @@ class World:
         """All series of one bundle; its own RNG stream makes the values independent of chunking."""
         rng = np.random.default_rng([self.seed, 0x5E12, bundle.index])
         ts = self.timestamps()
+        extra: dict[str, Any] = {"seasonality": bundle.seasonality, "overrides": bundle.overrides or None,
+                                 "anomalies": bundle.anomalies}
         if bundle.target["entity_type"] == "INFRASTRUCTURE":
-            return signals.utilisation(rng, ts, bundle.incidents)
-        return signals.traffic(rng, ts, bundle.target["entity_type"], self.profile.resolution, bundle.incidents)
+            return signals.utilisation(rng, ts, bundle.incidents, **extra)
+        return signals.traffic(rng, ts, bundle.target["entity_type"], self.profile.resolution, bundle.incidents,
+                               **extra)
 
     def point_chunks(self, max_rows: int = 500_000) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
         """(series_id, ts_ms, value) arrays, each at most about `max_rows` long."""
@@ -83,16 +96,21 @@ class World:
             yield np.concatenate(ids), np.tile(ts, len(ids)), np.concatenate(values)
 
 
-def build_world(profile: Profile, seed: int, end_ms: int) -> World:
+def build_world(profile: Profile, seed: int, end_ms: int, scenario: ScenarioSpec | None = None) -> World:
+    """Without a scenario, the random world of the profile; with one, the same machinery with the scenario's
+    services and hosts pinned under their names and its incidents, cascades, releases and surges injected."""
     reseed(seed)
+    plan = ScenarioPlan(scenario, seed) if scenario is not None else None
     start_ms = end_ms - profile.minutes * MINUTE_MS
-    snapshots, services, service_snapshots = _infrastructure_and_services(profile, seed, start_ms)
+    snapshots, services, service_snapshots = _infrastructure_and_services(profile, seed, start_ms, plan)
     applications = build_rows(ApplicationFactory, profile.apps, seed=seed)
     app_services = _assign_services(applications, services)
     endpoints = _endpoints(profile, seed, services)
     bundles, series = _allocate_series(profile, seed, start_ms, end_ms, applications, services, endpoints,
-                                       snapshots, app_services)
-    issues = _plan_issues(profile, seed, start_ms, bundles)
+                                       snapshots, app_services, plan)
+    issues, stories = _plan_issues(profile, seed, start_ms, end_ms, bundles)
+    if plan is not None:
+        stories += _plan_scenario(plan, seed, bundles, endpoints, issues)
     for svc in services:
         for key in [k for k in svc if k.startswith("_")]:
             del svc[key]
@@ -107,7 +125,7 @@ def build_world(profile: Profile, seed: int, end_ms: int) -> World:
         "metric_series": series,
         "event": issues,
     }
-    return World(profile, seed, end_ms, tables, bundles)
+    return World(profile, seed, end_ms, tables, bundles, stories, scenario)
 
 
 def _split(total: int, weights: tuple[float, ...]) -> list[int]:
@@ -116,12 +134,15 @@ def _split(total: int, weights: tuple[float, ...]) -> list[int]:
     return counts
 
 
-def _infrastructure_and_services(profile: Profile, seed: int, start_ms: int):
+def _infrastructure_and_services(profile: Profile, seed: int, start_ms: int, plan: ScenarioPlan | None = None):
     """Hosts, then the services, then a container per service replica (named after it) with the service's
     runtime as its PID 1; leftover containers run sidecars and leftover processes are host daemons."""
     n_hosts, n_containers, n_processes = _split(profile.entities, (0.2, 0.4, 0.4))
     hosts = build_rows(HostFactory, n_hosts, seed=seed, window_start_ms=start_ms)
     services = build_rows(ServiceFactory, profile.services, seed=seed)
+    if plan is not None:
+        plan.pin_services(services)
+        plan.pin_hosts(hosts)
 
     # replicas: every service one first (as far as the budget goes), then up to two more at random
     replicas = list(services[: min(len(services), n_containers, n_processes)])
@@ -135,7 +156,9 @@ def _infrastructure_and_services(profile: Profile, seed: int, start_ms: int):
     processes: list[dict[str, Any]] = []
     links: set[tuple[str, str]] = set()
     for svc in replicas:
-        container = ContainerFactory.build(seed=seed, parent=rand.choice(hosts), app_name=svc["label"])
+        parent = rand.choice(hosts)  # drawn even when a scenario pins the host: the stream stays the same
+        pinned = plan.host_row_for(svc["label"]) if plan is not None else None
+        container = ContainerFactory.build(seed=seed, parent=pinned or parent, app_name=svc["label"])
         proc = ProcessFactory.build(seed=seed, parent=container, serves=svc)
         containers.append(container)
         processes.append(proc)
@@ -172,7 +195,7 @@ def _endpoints(profile: Profile, seed: int, services: list[dict]) -> list[dict[s
 
 
 def _allocate_series(profile, seed, start_ms, end_ms, applications, services, endpoints, snapshots,
-                     app_services):
+                     app_services, plan: ScenarioPlan | None = None):
     apps_of: dict[str, list[str]] = {}
     for link in app_services:
         apps_of.setdefault(link["service_id"], []).append(link["application_id"])
@@ -196,12 +219,22 @@ def _allocate_series(profile, seed, start_ms, end_ms, applications, services, en
     rows: list[dict[str, Any]] = []
     budget = profile.series
     cycle = 0
-    while budget > 0 and any(candidates.values()):
-        kind = ALLOCATION_CYCLE[cycle % len(ALLOCATION_CYCLE)]
-        cycle += 1
-        if not candidates[kind]:
-            continue
-        target = candidates[kind].pop()
+    # a scenario's declared entities first: their metrics tell its story
+    first: list[tuple[str, dict[str, Any]]] = []
+    for kind, column, ident in plan.pinned_targets() if plan is not None else ():
+        pool = candidates[kind]
+        index = next((i for i, t in enumerate(pool) if t[column] == ident), None)
+        if index is not None:
+            first.append((kind, pool.pop(index)))
+    while budget > 0 and (first or any(candidates.values())):
+        if first:
+            kind, target = first.pop(0)
+        else:
+            kind = ALLOCATION_CYCLE[cycle % len(ALLOCATION_CYCLE)]
+            cycle += 1
+            if not candidates[kind]:
+                continue
+            target = candidates[kind].pop()
         bundle = Bundle(len(bundles), target, [])
         for metric_id, aggregation in catalog.BUNDLES[kind][:budget]:
             series_id = len(rows) + 1
@@ -217,16 +250,19 @@ def _allocate_series(profile, seed, start_ms, end_ms, applications, services, en
     return bundles, rows
 
 
-def _plan_issues(profile: Profile, seed: int, start_ms: int, bundles: list[Bundle]) -> list[dict[str, Any]]:
-    """Issues go where metrics exist, and each one injects the excursion its text describes."""
+def _plan_issues(profile: Profile, seed: int, start_ms: int, end_ms: int, bundles: list[Bundle]
+                 ) -> tuple[list[dict[str, Any]], list[Story]]:
+    """Issues go where metrics exist, and each one injects the excursion its text describes (and is told as a
+    ground-truth story)."""
     options = [(b, kind) for b in bundles for kind in PROBLEM_KINDS[b.target["entity_type"]]
                if set(PROBLEM_NEEDS[kind]) <= b.metric_ids]
     n_points = profile.points_per_series
     step_ms = profile.resolution * MINUTE_MS
     IssueFactory.reset_sequence(0, force=True)
-    issues = []
+    issues: list[dict[str, Any]] = []
+    stories: list[Story] = []
     if not options:
-        return issues
+        return issues, stories
     for _ in range(profile.issues):
         bundle, kind = rand.choice(options)
         length = max(1, min(n_points // 2 or 1, rand.randint(5, 30) // profile.resolution or 1))
@@ -241,10 +277,58 @@ def _plan_issues(profile: Profile, seed: int, start_ms: int, bundles: list[Bundl
                     "cpu": rand.uniform(0.86, 0.98), "memory": rand.uniform(0.88, 0.97)}[kind]
         critical = {"latency": strength >= 3.5, "errors": strength >= 0.2, "cpu": strength >= 0.93,
                     "memory": strength >= 0.94}[kind]
-        bundle.incidents.append(Incident(kind, start, end, strength))
-        issues.append(IssueFactory.build(
+        incident = Incident(kind, start, end, strength)
+        bundle.incidents.append(incident)
+        issue = IssueFactory.build(
             seed=seed, target=bundle.target, problem_kind=kind, strength=strength, critical=critical,
             window_start=start_ms + start * step_ms,
             window_end=None if still_open else start_ms + end * step_ms,
-        ))
-    return issues
+        )
+        issues.append(issue)
+        injected = from_incident(incident)
+        if injected:
+            first_ms, last_ms = start_ms + start * step_ms, min(end_ms, start_ms + end * step_ms)
+            stories.append(Story(injected[0].type, "issue", bundle.target, injected[0].metric, strength, first_ms,
+                                 last_ms, effects=[Effect(bundle.target, 0, 1.0, first_ms, last_ms,
+                                                          issue["event_id"])]))
+    return issues, stories
+
+
+def _plan_scenario(plan: ScenarioPlan, seed: int, bundles: list[Bundle], endpoints: list[dict[str, Any]],
+                   issues: list[dict[str, Any]]) -> list[Story]:
+    """Seasonality and distributions per bundle, then the scenario's stories on the declared entities' bundles
+    (a service's own bundle first, then its endpoints')."""
+    names: dict[tuple[str, str], str] = {}
+    for name, row in plan.services.items():
+        names[("SERVICE", row["id"])] = name
+    for name, row in plan.hosts.items():
+        names[("INFRASTRUCTURE", row["snapshot_id"])] = name
+    endpoint_service = {e["id"]: e["service_id"] for e in endpoints}
+    by_name: dict[str, list[Bundle]] = {}
+    for bundle in bundles:
+        t = bundle.target
+        kind = t["entity_type"]
+        key = {"SERVICE": ("SERVICE", t.get("service_id")),
+               "ENDPOINT": ("SERVICE", endpoint_service.get(t.get("endpoint_id", ""))),
+               "INFRASTRUCTURE": ("INFRASTRUCTURE", t.get("snapshot_id"))}.get(kind)
+        name = names.get(key) if key else None
+        bundle.seasonality = plan.seasonality_for(name)
+        bundle.overrides = plan.overrides_for(kind, name if kind != "ENDPOINT" else None)
+        if name is not None:
+            by_name.setdefault(name, []).append(bundle)
+    for group in by_name.values():
+        group.sort(key=lambda b: (b.target["entity_type"] == "ENDPOINT", b.index))
+
+    def bundle_of(name: str) -> list[Bundle]:
+        return bundles if name == "*" else by_name.get(name, [])
+
+    def raise_issue(target: dict[str, Any], problem: str, strength: float, critical: bool, start_ms: int,
+                    end_ms: int | None, root: dict[str, Any] | None = None) -> str:
+        issue = IssueFactory.build(seed=seed, target=target, problem_kind=problem, strength=strength,
+                                   critical=critical, window_start=start_ms, window_end=end_ms)
+        if root is not None and root is not target:
+            issue["detail"] += f" Probable root cause: {root['label']} ({root['entity_type'].lower()})."
+        issues.append(issue)
+        return issue["event_id"]
+
+    return plan.stories(bundle_of, raise_issue)

@@ -28,7 +28,7 @@ def _sql_list(values: tuple[str, ...]) -> str:
 
 
 class GroundTruth(Base):
-    """An injected story and its root cause."""
+    """An injected story and its root cause (none for a surge of the whole world's traffic)."""
 
     __tablename__ = "ground_truth"
     __table_args__ = (
@@ -37,6 +37,11 @@ class GroundTruth(Base):
         CheckConstraint("entity_type IN ('APPLICATION', 'SERVICE', 'ENDPOINT', 'INFRASTRUCTURE')",
                         name="entity_type"),
         CheckConstraint(ENTITY_MATCHES_TYPE, name="entity_matches_type"),
+        # only a surge of the whole world's traffic has no root entity
+        CheckConstraint("entity_type IS NOT NULL OR (cause = 'traffic' AND entity_label IS NULL AND"
+                        " num_nonnulls(application_id, service_id, endpoint_id, snapshot_id) = 0)",
+                        name="root_unless_world_surge"),
+        CheckConstraint("(entity_type IS NULL) = (entity_label IS NULL)", name="label_iff_entity"),
         CheckConstraint("end_ms > start_ms", name="end_after_start"),
         CheckConstraint("(cause = 'release') = (release_id IS NOT NULL)", name="release_iff_release_cause"),
         ForeignKeyConstraint(["endpoint_id", "service_id"], ["endpoint.id", "endpoint.service_id"]),
@@ -46,8 +51,8 @@ class GroundTruth(Base):
     type: Mapped[str] = mapped_column(String(16), nullable=False)
     cause: Mapped[str] = mapped_column(String(16), nullable=False)
     scenario: Mapped[str | None] = mapped_column(Text)
-    entity_type: Mapped[str] = mapped_column(String(16), nullable=False)
-    entity_label: Mapped[str] = mapped_column(Text, nullable=False)
+    entity_type: Mapped[str | None] = mapped_column(String(16))
+    entity_label: Mapped[str | None] = mapped_column(Text)
     application_id: Mapped[str | None] = mapped_column(ForeignKey("application.id"))
     service_id: Mapped[str | None] = mapped_column(ForeignKey("service.id"), index=True)
     endpoint_id: Mapped[str | None] = mapped_column(String(64))
