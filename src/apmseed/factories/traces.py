@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import math
 import random
+from array import array
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,9 +45,9 @@ NV_MAGICCONST = 4 * math.exp(-0.5) / math.sqrt(2.0)  # random.normalvariate's co
 class Signals:
     """The series of one service or endpoint that bound its calls, one value per point (None: no series)."""
 
-    calls: np.ndarray | None = None
-    errors: np.ndarray | None = None
-    latency: np.ndarray | None = None  # P50 (service) or MEAN (endpoint), ms
+    calls: Sequence[float] | None = None
+    errors: Sequence[float] | None = None
+    latency: Sequence[float] | None = None  # P50 (service) or MEAN (endpoint), ms
 
 
 @dataclass
@@ -156,15 +157,26 @@ class TraceBuilder:
         self._points = (world.end_ms - world.start_ms) // world.step_ms
         self._stretch = 0  # minimum duration of the call at the end of a forced path (to cover log lines)
         self._hit: Call | None = None  # that call, in the trace built last
-        # sampled calls so far per point, for the services / endpoints that have a calls series
-        self._budget: dict[tuple[str, str], tuple[np.ndarray, list[int]]] = {}
+        # the signals as flat float arrays (indexing them gives Python floats, fast; a third of numpy's memory
+        # as lists would take), and the sampled calls so far per point of every calls series
+        for signals in (world.service_signals, world.endpoint_signals):
+            for sig in signals.values():
+                for name in ("calls", "errors", "latency"):
+                    values = getattr(sig, name)
+                    if values is not None and not isinstance(values, array):
+                        setattr(sig, name, array("d", np.ascontiguousarray(values, dtype=np.float64).tobytes()))
+        self._budget: dict[tuple[str, str], tuple[Sequence[float], list[int]]] = {}
         for kind, signals in (("S", world.service_signals), ("E", world.endpoint_signals)):
             for key, sig in signals.items():
                 if sig.calls is not None:
                     self._budget[kind, key] = (sig.calls, [0] * self._points)
         self._latency = {s: sig.latency for s, sig in world.service_signals.items() if sig.latency is not None}
         self._ep_latency = {e: sig.latency for e, sig in world.endpoint_signals.items() if sig.latency is not None}
-        self._randbelow = rand._randbelow  # what randint / choice draw from: the same numbers, fewer frames
+        self._errors = {s: (sig.errors, sig.calls) for s, sig in world.service_signals.items()
+                        if sig.errors is not None}
+        self._ep_errors = {e: (sig.errors, sig.calls) for e, sig in world.endpoint_signals.items()
+                           if sig.errors is not None}
+        self._randbelow = rand._randbelow  # type: ignore[attr-defined]  # what randint and choice draw from
 
     def take_calls(self) -> list[Call]:
         """The calls accepted since the last call (parents before children, trace after trace)."""
@@ -196,22 +208,22 @@ class TraceBuilder:
         series = self._latency.get(service_id)
         if series is None and endpoint_id:
             series = self._ep_latency.get(endpoint_id)
-        base = float(series[idx]) if series is not None else self._base_latency(service_id)
+        base = series[idx] if series is not None else self._base_latency(service_id)
         return max(1, round(base * self._lognormal(0.3)))
 
     def error_share(self, service_id: str, endpoint_id: str | None, idx: int) -> float:
         """How likely a call at point `idx` fails: 0 where a series says no call failed in that minute."""
-        shares = []
-        for sig in (self.w.service_signals.get(service_id),
-                    self.w.endpoint_signals.get(endpoint_id) if endpoint_id else None):
-            if sig is None or sig.errors is None:
+        share = -1.0
+        for found in (self._errors.get(service_id), self._ep_errors.get(endpoint_id) if endpoint_id else None):
+            if found is None:
                 continue
-            errors = float(sig.errors[idx])
+            errors_at, calls_at = found
+            errors = errors_at[idx]
             if errors <= 0:
                 return 0.0
-            calls = float(sig.calls[idx]) if sig.calls is not None else 0.0
-            shares.append(errors / calls if calls > 0 else DEFAULT_ERROR_SHARE)
-        return max(shares) if shares else DEFAULT_ERROR_SHARE
+            calls = calls_at[idx] if calls_at is not None else 0.0
+            share = max(share, errors / calls if calls > 0 else DEFAULT_ERROR_SHARE)
+        return share if share >= 0 else DEFAULT_ERROR_SHARE
 
     # -- one trace ------------------------------------------------------------------------------------
     def _endpoint(self, service_id: str) -> str:
@@ -246,16 +258,18 @@ class TraceBuilder:
         if parent is None:
             network = None
             net_in = 0
+            call_id = trace_id
         else:
             network = 1 + self._randbelow(6)
             net_in = network // 2
+            self._call_n += 1
+            call_id = self._call_id(self._call_n)
         target = self._target_ms(service_id, endpoint_id, idx_safe)
         is_target = forced is not None and not forced
         if is_target and self._stretch:
             target = max(target, self._stretch)
-        call: Call = [trace_id if parent is None else self._next_call_id(), trace_id,
-                      None if parent is None else parent[ID], self.w.endpoint_name[endpoint_id], t_start, 0, network,
-                      0, None if parent is None else parent[DST], service_id, endpoint_id]
+        call: Call = [call_id, trace_id, None if parent is None else parent[ID], self.w.endpoint_name[endpoint_id],
+                      t_start, 0, network, 0, None if parent is None else parent[DST], service_id, endpoint_id]
         out.append(call)  # before its children: the rows come parents first
         if is_target:
             self._hit = call
@@ -275,10 +289,6 @@ class TraceBuilder:
         if share > 0 and (random_() < share or (child_failed and random_() < 0.5)):
             call[ERRORS] = 1
         return call
-
-    def _next_call_id(self) -> str:
-        self._call_n += 1
-        return self._call_id(self._call_n)
 
     def _build(self, trace_id: str, root: str, root_endpoint: str | None, t_start: int,
                path: list[str], target_endpoint: str | None) -> list[Call]:

@@ -156,8 +156,31 @@ def _releases(ctx: LayerContext, issues: list[dict[str, Any]]) -> Rows:
                 plans.append({"start": start, "services": members, "train": app, "rollback_of": None, "issues": []})
                 break
 
+    plans += _scenario_release_plans(ctx, services, issues)
     plans.sort(key=lambda p: (p["start"], p["services"]))
     return _release_rows(ctx, plans, apps, services, apps_of)
+
+
+def _scenario_release_plans(ctx: LayerContext, services: dict[str, dict], issues: list[dict[str, Any]]
+                            ) -> list[dict[str, Any]]:
+    """A scenario's deploys, at their declared time and version; an issue of the service one to two minutes
+    later is what the deploy explains (a later one is told by the ground truth instead)."""
+    from apmseed.scenarios.plan import from_options
+
+    spec = from_options(ctx.options, ctx.end_ms)
+    if spec is None:
+        return []
+    by_label = {s["label"]: sid for sid, s in services.items()}
+    plans = []
+    for release in spec.releases:
+        sid = by_label.get(release.service)
+        if sid is None or not ctx.start_ms <= release.at_ms < ctx.end_ms:
+            continue
+        explained = [i for i in issues if i["service_id"] == sid
+                     and BAD_DEPLOY_LEAD_MS[0] <= i["start_ms"] - release.at_ms <= BAD_DEPLOY_LEAD_MS[1]]
+        plans.append({"start": release.at_ms, "services": [sid], "train": None, "rollback_of": None,
+                      "issues": explained, "version": release.version})
+    return plans
 
 
 def _release_rows(ctx: LayerContext, plans: list[dict[str, Any]], apps: dict[str, dict], services: dict[str, dict],
@@ -181,7 +204,7 @@ def _release_rows(ctx: LayerContext, plans: list[dict[str, Any]], apps: dict[str
                 bad = plan["rollback_of"]["row"]["version"]
                 version = versions[versions.index(bad) - 1] if versions.index(bad) > 0 else versions[0]
             else:
-                version = _next_version(rand, versions[-1])
+                version = plan.get("version") or _next_version(rand, versions[-1])
             versions.append(version)
             row = ReleaseFactory.build(seed=ctx.seed, n=n, start=plan["start"], version_text=version,
                                        service_label=services[sid]["label"],
