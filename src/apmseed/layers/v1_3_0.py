@@ -289,7 +289,9 @@ def _event_metrics(ctx: LayerContext) -> list[dict[str, Any]]:
         "    WHEN 'INFRASTRUCTURE' THEN s.snapshot_id = e.snapshot_id END"
         f"  WHERE e.type = 'issue' AND s.metric_id = ANY (CASE e.problem {kinds} END))"
         " SELECT w.event_id, w.series_id, w.window_from_ms, w.window_to_ms,"
-        "  avg(p.value) FILTER (WHERE p.ts_ms >= w.window_from_ms AND p.ts_ms < w.window_to_ms) AS window_mean,"
+        # least(): the float average of a constant window can exceed its peak by a rounding step
+        "  least(avg(p.value) FILTER (WHERE p.ts_ms >= w.window_from_ms AND p.ts_ms < w.window_to_ms),"
+        "        max(p.value) FILTER (WHERE p.ts_ms >= w.window_from_ms AND p.ts_ms < w.window_to_ms)) AS window_mean,"
         "  avg(p.value) FILTER (WHERE p.ts_ms < w.window_from_ms OR p.ts_ms >= w.window_to_ms) AS baseline_mean,"
         "  max(p.value) FILTER (WHERE p.ts_ms >= w.window_from_ms AND p.ts_ms < w.window_to_ms) AS peak"
         " FROM w JOIN metric_point p USING (series_id)"
