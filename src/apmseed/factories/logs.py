@@ -112,6 +112,37 @@ def expected_issue_lines(est: Estate, service: dict[str, Any]) -> float:
     return total
 
 
+def _housekeeping(service: dict[str, Any], endpoints: list[dict[str, Any]], vocab: str, level: str,
+                  r: random.Random) -> str:
+    """An INFO/DEBUG line no request caused (a datastore's own chatter, an application's jobs and pools)."""
+    below = r._randbelow  # type: ignore[attr-defined]
+    resource = split_label(endpoints[below(len(endpoints))]["label"])[1].split(" ")[0] \
+        if endpoints else service["label"]
+    templates = STORE_INFO[vocab] if vocab in DATASTORES else (APP_INFO if level == "INFO" else APP_DEBUG)
+    return _fmt(templates[below(len(templates))], r, resource=resource)
+
+
+def housekeeping_logs(est: Estate, service: dict[str, Any], rng: np.random.Generator, r: random.Random,
+                      log_ids: Sequence, count: int) -> list[tuple[Any, ...]]:
+    """Exactly `count` more INFO/DEBUG lines of one service, no request behind them, at times that follow the daily
+    shape: what tops a `logs` target up when the random volume fell short of it."""
+    runtimes = est.runtimes[service["id"]]
+    vocab = RUNTIMES.get(service["technologies"][0] if service["technologies"] else "", "java")
+    endpoints = est.endpoints.get(service["id"], [])
+    minutes = np.arange(est.start_ms, est.end_ms, 60_000, dtype=np.int64)
+    shape = daily_shape(minutes, 0.0)
+    stamps = np.sort(np.minimum(rng.choice(minutes, count, p=shape / shape.sum()) + rng.integers(0, 60_000, count),
+                                est.end_ms - 1))
+    rows = []
+    for ts in stamps.tolist():
+        level = "INFO" if r.random() < 0.65 else "DEBUG"
+        message = _housekeeping(service, endpoints, vocab, level, r)
+        process, host = runtimes[r._randbelow(len(runtimes))]  # type: ignore[attr-defined]
+        rows.append((log_ids.next(), ts, level, message, service["id"], process, host, None, None, None, "stdout",
+                     None, None))
+    return rows
+
+
 def service_logs(est: Estate, service: dict[str, Any], rng: np.random.Generator, r: random.Random,
                  log_ids: Sequence, trace_ids: Sequence, scale: float = 1.0) -> list[tuple[Any, ...]]:
     """All lines of one service (it must have at least one runtime process), as rows in LOG_COLUMNS order.
@@ -157,10 +188,7 @@ def service_logs(est: Estate, service: dict[str, Any], rng: np.random.Generator,
                        else f"Handling {shown}")
             line(ts, level, message, endpoint, trace_ids.next())
         else:
-            resource = split_label(endpoints[below(len(endpoints))]["label"])[1].split(" ")[0] \
-                if endpoints else service["label"]
-            templates = STORE_INFO[vocab] if store else (APP_INFO if level == "INFO" else APP_DEBUG)
-            line(ts, level, _fmt(templates[below(len(templates))], r, resource=resource))
+            line(ts, level, _housekeeping(service, endpoints, vocab, level, r))
 
     # WARN and ERROR only while an issue of the service is open
     for issue in est.issues_of([sid]):

@@ -4,6 +4,7 @@ WebpageAction / BrowserScript against real websites) and the generator of their 
 from __future__ import annotations
 
 import json
+import math
 import random
 from typing import Any
 
@@ -170,6 +171,15 @@ RESULT_COLUMNS = ("result_id", "test_id", "location_id", "start_ms", "run_type",
                   "response_size_bytes", "http_status", "errors", "event_id")
 
 
+def _latency_at(est: Estate, service_id: str, starts: np.ndarray) -> list[float | None]:
+    """`est.latency_at` for many timestamps at once."""
+    series = est.service_latency.get(service_id)
+    if series is None:
+        return [None] * starts.size
+    values = series[np.minimum(series.size - 1, np.maximum(0, (starts - est.start_ms) // est.step_ms))]
+    return [None if math.isnan(v) else v for v in values.tolist()]
+
+
 def run_results(est: Estate, test: dict[str, Any], locations: list[dict[str, Any]], rng: np.random.Generator,
                 r: random.Random, result_n: list[int]) -> list[tuple[Any, ...]]:
     """The scheduled runs of one active test from each of its locations over the window, as rows in
@@ -199,7 +209,7 @@ def run_results(est: Estate, test: dict[str, Any], locations: list[dict[str, Any
         factor = latency_factor(issues, starts)
         which, share = error_issue(issues, starts)
         if api:
-            own = [est.latency_at(test["service_id"], int(t)) for t in starts]
+            own = _latency_at(est, test["service_id"], starts)
             # the metric series already show a latency issue; without a series, apply it here
             service_ms = np.array([v if v is not None else r.lognormvariate(np.log(80.0), 0.4) * f
                                    for v, f in zip(own, factor, strict=True)])

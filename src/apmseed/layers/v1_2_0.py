@@ -35,6 +35,7 @@ from apmseed.factories.logs import (
     background_per_minute,
     expected_issue_lines,
     expected_lines,
+    housekeeping_logs,
     service_logs,
 )
 from apmseed.factories.mobile import (
@@ -329,19 +330,30 @@ def _traits(names: tuple[str, ...], chosen: str) -> dict[str, bool]:
 
 def _logs(ctx: LayerContext, est: Estate) -> Iterator[list[tuple[Any, ...]]]:
     """Each service's lines in turn. With the profile's `logs` target, the INFO/DEBUG volume is scaled so that
-    about that many lines come out (the issues' WARN/ERROR lines are what they are); without it, every service
-    logs at its own base rate."""
+    about that many lines come out (the issues' WARN/ERROR lines are what they are), and housekeeping lines top
+    it up to the target if chance left it short; without it, every service logs at its own base rate."""
     log_ids, trace_ids = Sequence(est.seed, "log_entry"), Sequence(est.seed, "trace")
     services = sorted(est.runtimes)
+    target = ctx.options.get("logs")
+    rates = [background_per_minute(est, _streams(est, 3, k)[0]) for k in range(len(services))]
     scale = 1.0
-    if ctx.options.get("logs") is not None:
-        base = sum(expected_lines(est, background_per_minute(est, _streams(est, 3, k)[0]))
-                   for k in range(len(services)))
+    if target is not None:
+        base = sum(expected_lines(est, rate) for rate in rates)
         issues = sum(expected_issue_lines(est, est.services[sid]) for sid in services)
-        scale = max(0.0, int(ctx.options["logs"]) - issues) / base if base > 0 else 0.0
+        scale = max(0.0, int(target) - issues) / base if base > 0 else 0.0
+    made = 0
     for k, sid in enumerate(services):
         rng, r = _streams(est, 3, k)
-        yield service_logs(est, est.services[sid], rng, r, log_ids, trace_ids, scale)
+        rows = service_logs(est, est.services[sid], rng, r, log_ids, trace_ids, scale)
+        made += len(rows)
+        yield rows
+    if target is None or made >= int(target) or not services:
+        return
+    rng, r = _streams(est, 5, 0)
+    counts = rng.multinomial(int(target) - made, np.asarray(rates) / sum(rates))
+    for sid, count in zip(services, counts.tolist(), strict=True):
+        if count:
+            yield housekeeping_logs(est, est.services[sid], rng, r, log_ids, count)
 
 
 # -- synthetics -------------------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from apmseed.factories.base import build_rows, rand, reseed
 from apmseed.factories.events import IssueFactory
 from apmseed.factories.infrastructure import ContainerFactory, HostFactory, ProcessFactory
 from apmseed.profiles import Profile
+from apmseed.scenarios import anomalies as anomaly_model
 from apmseed.scenarios import signals
 from apmseed.scenarios.anomalies import Anomaly, from_incident
 from apmseed.scenarios.distributions import Distribution
@@ -24,6 +25,7 @@ from apmseed.scenarios.signals import Incident
 from apmseed.scenarios.spec import ScenarioSpec
 
 MINUTE_MS = 60_000
+Values = dict[tuple[str, str], np.ndarray]
 # bundle kinds in the order series are handed out: about 40 % services, 25 % endpoints, 20 % infrastructure
 ALLOCATION_CYCLE = ("SERVICE", "ENDPOINT", "SERVICE", "INFRASTRUCTURE", "APPLICATION", "ENDPOINT", "SERVICE",
                     "INFRASTRUCTURE")
@@ -58,6 +60,8 @@ class World:
     bundles: list[Bundle]
     stories: list[Story] = field(default_factory=list)  # the ground truth of what was injected
     scenario: ScenarioSpec | None = None
+    # application bundle index -> the SERVICE bundles of its services: an application's metrics add them up
+    members: dict[int, list[int]] = field(default_factory=dict)
 
     @property
     def start_ms(self) -> int:
@@ -67,8 +71,45 @@ class World:
         step = self.profile.resolution * MINUTE_MS
         return np.arange(self.start_ms, self.end_ms, step, dtype=np.int64)
 
-    def bundle_values(self, bundle: Bundle) -> dict[tuple[str, str], np.ndarray]:
-        """All series of one bundle; its own RNG stream makes the values independent of chunking."""
+    def bundle_values(self, bundle: Bundle, cache: dict[int, Values] | None = None) -> Values:
+        """All series of one bundle; its own RNG stream makes the values independent of chunking. An
+        application's are its services' added up (`cache` holds service values an application will need)."""
+        if bundle.index in self.members:
+            parts = [cache.get(i) if cache is not None and i in cache else self._own_values(self.bundles[i])
+                     for i in self.members[bundle.index]]
+            return self._application_values(bundle, parts)
+        return self._own_values(bundle)
+
+    def _application_values(self, bundle: Bundle, parts: list[Values]) -> Values:
+        """The application's own entry traffic (services without series of their own) plus each member
+        service's: calls and erroneous calls add up, latency is the calls-weighted mean of the parts (so it lies
+        between them, percentiles stay ordered); the application's own issues then act on the sum."""
+        rng = np.random.default_rng([self.seed, 0x5E12, bundle.index])
+        ts = self.timestamps()
+        surges = [a for a in bundle.anomalies if a.metric == "calls"]
+        later = [*from_incidents(bundle.incidents), *(a for a in bundle.anomalies if a.metric != "calls")]
+        own = signals.traffic(rng, ts, "APPLICATION", self.profile.resolution, (), seasonality=bundle.seasonality,
+                              overrides=bundle.overrides or None, anomalies=surges)
+        parts = [own, *parts]
+        calls = np.sum([p[("calls", "SUM")] for p in parts], axis=0)
+        errors = np.sum([p[("erroneousCalls", "SUM")] for p in parts], axis=0)
+        weight = np.maximum(calls, 1.0)
+        out: Values = {("calls", "SUM"): calls, ("erroneousCalls", "SUM"): errors}
+        for key in own:
+            if key[0] == "latency":
+                mixed = np.sum([p[key] * np.maximum(p[("calls", "SUM")], 0.0) for p in parts], axis=0) / weight
+                out[key] = np.where(calls > 0, np.round(mixed, 1), own[key])
+        if later:
+            windows = [anomaly_model.window(a, ts.size, rng) for a in later]
+            share = errors / weight
+            raised = anomaly_model.apply(share, "erroneousCalls", later, windows)
+            if raised is not share:
+                out[("erroneousCalls", "SUM")] = np.minimum(calls, np.round(calls * np.minimum(raised, 1.0)))
+            for key in [k for k in out if k[0] == "latency"]:
+                out[key] = np.round(anomaly_model.apply(out[key], "latency", later, windows), 1)
+        return out
+
+    def _own_values(self, bundle: Bundle) -> Values:
         rng = np.random.default_rng([self.seed, 0x5E12, bundle.index])
         ts = self.timestamps()
         extra: dict[str, Any] = {"seasonality": bundle.seasonality, "overrides": bundle.overrides or None,
@@ -84,8 +125,28 @@ class World:
         per_chunk = max(1, max_rows // max(1, ts.size))
         ids: list[np.ndarray] = []
         values: list[np.ndarray] = []
+        # a service's values are computed once: kept while an application still needs them
+        uses: dict[int, int] = {}
+        for members in self.members.values():
+            for i in members:
+                uses[i] = uses.get(i, 1) + 1
+        cache: dict[int, Values] = {}
         for bundle in self.bundles:
-            computed = self.bundle_values(bundle)
+            for i in self.members.get(bundle.index, ()):
+                if i not in cache:
+                    cache[i] = self._own_values(self.bundles[i])
+            if bundle.index in cache:
+                computed = cache[bundle.index]
+            else:
+                computed = self.bundle_values(bundle, cache)
+                if bundle.index in uses:
+                    cache[bundle.index] = computed
+            for i in (*self.members.get(bundle.index, ()), bundle.index):
+                if i in uses:
+                    uses[i] -= 1
+                    if uses[i] == 0:
+                        del uses[i]
+                        cache.pop(i, None)
             for series_id, metric_id, aggregation in bundle.series:
                 ids.append(np.full(ts.size, series_id, dtype=np.int32))
                 values.append(computed[(metric_id, aggregation)])
@@ -125,7 +186,21 @@ def build_world(profile: Profile, seed: int, end_ms: int, scenario: ScenarioSpec
         "metric_series": series,
         "event": issues,
     }
-    return World(profile, seed, end_ms, tables, bundles, stories, scenario)
+    return World(profile, seed, end_ms, tables, bundles, stories, scenario, _members(bundles, app_services))
+
+
+def from_incidents(incidents: list[Incident]) -> list[Anomaly]:
+    return [a for incident in incidents for a in from_incident(incident)]
+
+
+def _members(bundles: list[Bundle], app_services: list[dict[str, Any]]) -> dict[int, list[int]]:
+    service_bundle = {b.target["service_id"]: b.index for b in bundles if b.target["entity_type"] == "SERVICE"}
+    services_of: dict[str, list[str]] = {}
+    for link in app_services:
+        services_of.setdefault(link["application_id"], []).append(link["service_id"])
+    return {b.index: [service_bundle[s] for s in sorted(services_of.get(b.target["application_id"], []))
+                      if s in service_bundle]
+            for b in bundles if b.target["entity_type"] == "APPLICATION"}
 
 
 def _split(total: int, weights: tuple[float, ...]) -> list[int]:
