@@ -57,7 +57,8 @@ def test_point_stream_equals_bundle_values(world: World) -> None:
 
 def test_stored_application_calls_cover_their_services(seeded: sa.Engine) -> None:
     short = rows(seeded, """
-        WITH app AS (SELECT s.application_id, p.ts_ms, p.value FROM metric_series s JOIN metric_point p USING (series_id)
+        WITH app AS (SELECT s.application_id, p.ts_ms, p.value
+                     FROM metric_series s JOIN metric_point p USING (series_id)
                      WHERE s.entity_kind = 'APPLICATION' AND s.metric_id = 'calls'),
              svc AS (SELECT l.application_id, p.ts_ms, sum(p.value) AS value
                      FROM metric_series s JOIN metric_point p USING (series_id)

@@ -11,13 +11,17 @@ from click.testing import CliRunner, Result
 
 from apmseed import bench, db, profiles
 from apmseed.bench import report
+from apmseed.bench import scenario as bench_scenario
+from apmseed.scenarios import plan as scenario_plan
+from apmseed.scenarios.spec import ANOMALY_TYPES
 from tests.conftest import run_cli, scratch_database, seed_db
 
 PROFILES = ("tiny", "small")
 SECTIONS = ("# apmseed benchmarks", "## Machine", "## Reproduce", "## Summary", "## Targets", "## Results",
-            "## Loading per table", "## Where the time goes", "## Notes", "## Exporters")
+            "## Loading per table", "## Incidents and cascades", "## Where the time goes", "## Notes", "## Exporters")
+REALISM = ("points:plain", "points:incidents", "points:plain:seed", "points:incidents:seed")  # in this order
 STEPS = ("copy", "copy_pk", "seed", "load:metric_point", "load:call", "load:log_entry", "entities", "json_base",
-         "export")
+         "export", *REALISM)
 
 
 @pytest.fixture(scope="module")
@@ -70,12 +74,17 @@ def test_a_row_per_step_with_deterministic_row_counts(ran: tuple[Result, dict[st
         assert steps["seed"]["rows"] == steps["json_base"]["rows"] == sum(counts.values())
         assert steps["entities"]["rows"] == sum(counts.values()) - counts["metric_point"]
         assert steps["export"]["rows"] > counts["metric_point"]
-        mine = [r for r in rows if r.startswith(f"| {name} | ") and "| 5. quickstart" not in r]
+        for key in REALISM:  # dataset 1.0.0 with and without the scenario: the same points
+            assert steps[key]["rows"] == profile.points
+        assert steps["points:incidents"]["baseline"] == "points:plain"
+        assert steps["points:incidents:seed"]["baseline"] == "points:plain:seed"
+        mine = [r for r in rows if r.startswith(f"| {name} | ") and "| 6. quickstart" not in r]
         assert len(mine) == len(STEPS)
         for key, row in zip(STEPS, mine, strict=True):  # in the order they ran
             assert row.startswith(f"| {name} | {steps[key]['name']} | {steps[key]['rows']:,} |"), (key, row)
-        assert steps["seed"]["peakRssMiB"] > 0 and steps["export"]["peakRssMiB"] > 0
-    quick = [r for r in rows if r.startswith("| small | 5. quickstart")]
+        for key in ("seed", "export", "points:plain:seed", "points:incidents:seed"):
+            assert steps[key]["peakRssMiB"] > 0 and steps[key]["wallSeconds"] > 0, key
+    quick = [r for r in rows if r.startswith("| small | 6. quickstart")]
     assert len(quick) == 2 and len(summary["quickstart"]) == 2
 
 
@@ -87,7 +96,12 @@ def test_profiles_side_by_side(ran: tuple[Result, dict[str, Any], str]) -> None:
     assert {"seed: peak RSS (MiB)", "export jsonl: peak RSS (MiB)", "seed: wall time, process start included (s)",
             "metric points load, rows/s (ratio to raw COPY)", "calls load, rows/s (ratio to raw COPY)",
             "logs load, rows/s (ratio to raw COPY)", "entity rows through factories, rows/s",
-            "export jsonl, rows/s (ratio to row_to_json)"} <= labels
+            "export jsonl, rows/s (ratio to row_to_json)",
+            "1.0.0 seed without a scenario: metric points / point phase, points/s",
+            "1.0.0 seed with incidents and cascades: metric points / point phase, points/s (ratio to without)",
+            "1.0.0 seed without a scenario: metric points / whole seed, points/s",
+            "1.0.0 seed with incidents and cascades: metric points / whole seed, points/s (ratio to without)"
+            } <= labels
     for line in table[2:]:
         assert line.count(" | ") == 2, line  # a cell per profile
     assert "| metric points | 1,800 | 14,400 |" in table
@@ -105,7 +119,12 @@ def test_every_target_is_listed_with_a_measurement(ran: tuple[Result, dict[str, 
         else:
             assert isinstance(outcome["value"], float) and isinstance(outcome["met"], bool), outcome
     per_profile = [o for o in summary["targets"] if o["profile"] in PROFILES]
-    assert len(per_profile) == 5 * len(PROFILES) + 1  # the five load/export targets each, quickstart once
+    assert len(per_profile) == 6 * len(PROFILES) + 1  # five load/export targets and step 5's each, quickstart once
+    realism = [o for o in summary["targets"] if o["target"] == report.REALISM_TARGET]
+    assert [o["profile"] for o in realism] == list(PROFILES)
+    for outcome in realism:
+        assert outcome["value"] == summary["profiles"][outcome["profile"]]["realism"]["ratio"]
+        assert outcome["threshold"] == 0.8 and outcome["met"] == (outcome["value"] >= 0.8)
 
 
 def test_loading_per_table_names_the_bulk_tables(ran: tuple[Result, dict[str, Any], str],
@@ -117,6 +136,50 @@ def test_loading_per_table_names_the_bulk_tables(ran: tuple[Result, dict[str, An
         for table in ("metric_point", "call", "log_entry"):
             assert re.search(rf"^\| {table}( \(keys checked per row\))? \| {expected_counts[name][table]:,} \|",
                              block, flags=re.M), (table, block)
+
+
+def test_incidents_and_cascades_measured_in_the_same_run(ran: tuple[Result, dict[str, Any], str]) -> None:
+    _, summary, text = ran
+    part = section(text, "## Incidents and cascades")
+    for name in PROFILES:
+        profile, run = profiles.PROFILES[name], summary["profiles"][name]
+        assert run["scenario"] == {"services": min(20, profile.services), "hosts": 4, "incidents": 17,
+                                   "anomalyTypes": 7, "cascades": 2, "cascadeHops": run["scenario"]["cascadeHops"],
+                                   "releases": 1, "surges": 1}
+        assert run["scenario"]["cascadeHops"] > 0
+        realism = run["realism"]
+        for key in ("points:plain", "points:incidents"):
+            figures = realism[key]
+            assert figures["points"] == profile.points
+            assert figures["rows"] > profile.points  # the world's entity rows too
+            assert 0 < figures["pointSeconds"] < figures["seedSeconds"] < figures["wallSeconds"]
+            assert "point COPY (generation overlapped)" in figures["phases"]
+        assert realism["ratio"] == run["steps"]["points:incidents"]["ratio"]
+        assert isinstance(realism["ratio"], float) and isinstance(realism["ratioWholeSeed"], float)
+        assert f"- {name}: {run['scenario']['services']} declared services in a call topology" in part
+        for variant in ("without a scenario", "with incidents and cascades"):
+            assert re.search(rf"^\| {name} \| {variant} \| {profile.points:,} \|", part, flags=re.M), (variant, part)
+        assert f"| {name} | ratio, with incidents / without | | | | **{realism['ratio']:.2f}** |" in part
+        assert f"**{name}: the two 1.0.0 seeds, phase by phase**" in part
+
+
+@pytest.mark.parametrize("name", list(profiles.PROFILES))
+def test_the_incident_scenario_fits_every_profile(tmp_path: Path, name: str) -> None:
+    profile = profiles.PROFILES[name]
+    written = bench_scenario.write(profile, tmp_path, bench.END_MS)
+    spec, stored = scenario_plan.load(str(written.path), bench.END_MS)
+    assert spec == written.spec and stored["name"] == "bench-incidents"
+    assert spec.profile == profile  # the same sizes as the seed without it
+    assert {i.type for i in spec.incidents} == set(ANOMALY_TYPES)
+    hosts = {h.name for h in spec.hosts}
+    for kind in ANOMALY_TYPES:  # each type on a service and on a host
+        assert {i.entity in hosts for i in spec.incidents if i.type == kind and i.source == "incident"} == \
+            {True, False}
+    assert len(spec.cascades) == 2 and all(spec.cascade_hops(c) for c in spec.cascades)
+    assert [r.effect for r in spec.releases] == ["regression"] and spec.releases[0].triggers is not None
+    assert len(spec.traffic) == 1
+    assert all(spec.start_ms <= i.start_ms < i.end_ms <= spec.end_ms for i in spec.incidents)
+    assert any(s.calls for s in spec.services)
 
 
 def test_exporters_measured_on_the_first_profile(ran: tuple[Result, dict[str, Any], str]) -> None:

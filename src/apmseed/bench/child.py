@@ -22,6 +22,7 @@ from apmseed.exporters import snapshot as snapshot_module
 from apmseed.exporters.jsonl import JsonlExporter
 from apmseed.exporters.run import run_export
 from apmseed.progress import Reporter
+from apmseed.scenarios import plan as scenario_plan
 from apmseed.scenarios import world as world_module
 
 URL_ENV = "APMSEED_BENCH_URL"  # the database URL reaches the child without appearing on a command line
@@ -61,9 +62,12 @@ def install_seed_probes(clock: Clock) -> None:
                under_active=True)
 
 
-def child_seed(url: str, profile_name: str, scale: float | None) -> dict[str, Any]:
-    """`seeding.seed` in one committed transaction, timed per phase and per table."""
-    profile = profiles.resolve(profile_name, {}, scale)
+def child_seed(url: str, profile_name: str, scale: float | None, dataset_version: str | None = None,
+               scenario: Path | None = None) -> dict[str, Any]:
+    """`seeding.seed` in one committed transaction, timed per phase and per table; with `scenario` (a file), as
+    `seed --scenario FILE` seeds it (its profile, the benchmark's seed and end time)."""
+    spec, stored = scenario_plan.load(str(scenario), END_MS) if scenario is not None else (None, None)
+    profile = spec.profile if spec is not None else profiles.resolve(profile_name, {}, scale)
     clock, tables = Clock(), TableTimer()
     install_seed_probes(clock)
     tables.install()
@@ -73,7 +77,8 @@ def child_seed(url: str, profile_name: str, scale: float | None) -> dict[str, An
         with db.connect(engine) as conn:
             start = time.perf_counter()
             with conn.begin():
-                result = seeding.seed(conn, profile, SEED, END_MS, Reporter(False))
+                result = seeding.seed(conn, profile, SEED, END_MS, Reporter(False), dataset_version=dataset_version,
+                                      scenario=spec, scenario_stored=stored)
                 seeded = time.perf_counter()
             end = time.perf_counter()
     finally:
@@ -153,11 +158,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--result", type=Path, required=True)
     parser.add_argument("--profile", default="tiny")
     parser.add_argument("--scale", type=float)
+    parser.add_argument("--dataset-version", help="seed this dataset version (default: the latest)")
+    parser.add_argument("--scenario", type=Path, help="seed this scenario file")
     parser.add_argument("--export-dir", type=Path)
     args = parser.parse_args(argv)
     url = os.environ[URL_ENV]
     seeded = args.kind == "seed"
-    result = child_seed(url, args.profile, args.scale) if seeded else child_export(url, args.export_dir)
+    result = child_seed(url, args.profile, args.scale, args.dataset_version, args.scenario) if seeded \
+        else child_export(url, args.export_dir)
     args.result.write_text(json.dumps(result))
 
 

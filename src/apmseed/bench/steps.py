@@ -1,5 +1,6 @@
-"""The steps of one run: baselines in this process, `seed` and `export jsonl` in child processes whose peak RSS
-the kernel reports through wait4, each step in a fresh database on the same server."""
+"""The steps of one run: baselines in this process, `seed` (the latest dataset, then dataset 1.0.0 without and with
+an incident-heavy scenario) and `export jsonl` in child processes whose peak RSS the kernel reports through
+wait4, each step in a fresh database on the same server."""
 
 from __future__ import annotations
 
@@ -15,13 +16,16 @@ from typing import Any
 
 import apmseed
 from apmseed import versioning
-from apmseed.bench import baselines
+from apmseed.bench import END_MS, baselines
+from apmseed.bench import scenario as bench_scenario
 from apmseed.bench.child import URL_ENV
 from apmseed.bench.server import Server, stop_fallback
 from apmseed.profiles import Profile
 
 Log = Callable[[str], None]
 LOADED_TABLES = ("metric_point", "call", "log_entry")  # the bulk tables the issue's load targets name
+REALISM = ("points:plain", "points:incidents")  # step 5: dataset 1.0.0 without, then with the scenario
+REALISM_VERSION = "1.0.0"  # the world and its metric points: where signals are generated and COPYed
 
 # A tiny launcher between us and each measured command: a child's ru_maxrss starts from the RSS of the
 # process that exec'd it (Linux carries the old mm's high-water mark over exec), so the benchmark's own large
@@ -43,7 +47,8 @@ class StepFailed(Exception):
 
 @dataclass
 class Step:
-    key: str  # stable id: copy, copy_pk, seed, load:<table>, entities, json_base, export, quickstart:<n>
+    key: str  # stable id: copy, copy_pk, seed, load:<table>, entities, json_base, export,
+    # points:plain[:seed], points:incidents[:seed], quickstart:<n>
     name: str
     rows: int | None
     seconds: float
@@ -77,6 +82,8 @@ class ProfileRun:
     statements: list[tuple[str, tuple[int, float]]] = field(default_factory=list)
     dataset_version: str | None = None
     export_bytes: int = 0
+    realism: dict[str, dict[str, Any]] = field(default_factory=dict)  # step 5, per variant: its figures, phases
+    scenario: dict[str, int] = field(default_factory=dict)  # what step 5's scenario declares
     url: str | None = None  # the seeded database, while it exists (for the exporters' measurement)
 
     def ratio(self, key: str) -> float | None:
@@ -123,32 +130,40 @@ def run_json_child(kind: str, url: str, *args: str) -> tuple[dict[str, Any], flo
 
 def run_profile(srv: Server, profile: Profile, log: Log, repeat: int,
                 keep: Callable[[ProfileRun], None] | None = None) -> ProfileRun:
-    """`repeat` rounds of every step; each step keeps its fastest round (its phases come with it). `keep` is
-    called with the last round while its seeded database still exists."""
+    """`repeat` rounds of every step; each step keeps its fastest round (the steps and phases of one child
+    process come with it). `keep` is called with the last round while its seeded database still exists."""
     log(f"[{profile.name}] building {profile.points:,} baseline rows with encode_points (untimed)")
     payloads = baselines.point_payloads(profile)
     best = ProfileRun(profile)
-    for round_no in range(1, repeat + 1):
-        if repeat > 1:
-            log(f"[{profile.name}] round {round_no} of {repeat}")
-        run = one_round(srv, profile, payloads, log, keep if round_no == repeat else None)
-        seed_kept = _better(best.steps.get("seed"), run.steps.get("seed"))
-        for key, step in run.steps.items():
-            if not _of_seed(key) and _better(best.steps.get(key), step):
-                best.steps[key] = step
-        if seed_kept:  # the per-table steps and phases of one seed belong together
-            best.steps.update({k: s for k, s in run.steps.items() if _of_seed(k)})
-            best.seed_phases, best.counts, best.statements = run.seed_phases, run.counts, run.statements
-            best.tables, best.dataset_version = run.tables, run.dataset_version
-        if _better(best.steps.get("export"), run.steps.get("export")) or not best.export_phases:
-            best.export_phases, best.export_bytes = run.export_phases, run.export_bytes
+    with tempfile.TemporaryDirectory(prefix="apmseed-bench-scenario-") as tmp:
+        written = bench_scenario.write(profile, Path(tmp), END_MS)  # a bad scenario fails before any step
+        best.scenario = written.describe()
+        for round_no in range(1, repeat + 1):
+            if repeat > 1:
+                log(f"[{profile.name}] round {round_no} of {repeat}")
+            run = one_round(srv, profile, payloads, log, keep if round_no == repeat else None, written.path,
+                            round_no)
+            for group in dict.fromkeys(_group(k) for k in run.steps):  # the step that leads each group decides
+                if not _better(best.steps.get(group), run.steps.get(group)):
+                    continue
+                best.steps.update({k: s for k, s in run.steps.items() if _group(k) == group})
+                if group == "seed":
+                    best.seed_phases, best.counts, best.statements = run.seed_phases, run.counts, run.statements
+                    best.tables, best.dataset_version = run.tables, run.dataset_version
+                elif group in REALISM:
+                    best.realism[group] = run.realism.get(group, {})
+            if _better(best.steps.get("export"), run.steps.get("export")) or not best.export_phases:
+                best.export_phases, best.export_bytes = run.export_phases, run.export_bytes
     order = list(run.steps)  # the order the steps ran in
     best.steps = dict(sorted(best.steps.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else len(order)))
     return best
 
 
-def _of_seed(key: str) -> bool:
-    return key == "seed" or key == "entities" or key.startswith("load:")
+def _group(key: str) -> str:
+    """Steps measured by one child process go together: the seed's per-table steps, a realism seed's two rates."""
+    if key == "seed" or key == "entities" or key.startswith("load:"):
+        return "seed"
+    return next((g for g in REALISM if key.startswith(g)), key)
 
 
 def _better(kept: Step | None, step: Step | None) -> bool:
@@ -158,7 +173,8 @@ def _better(kept: Step | None, step: Step | None) -> bool:
 
 
 def one_round(srv: Server, profile: Profile, payloads: list[bytes], log: Log,
-              keep: Callable[[ProfileRun], None] | None = None) -> ProfileRun:
+              keep: Callable[[ProfileRun], None] | None = None, scenario: Path | None = None,
+              round_no: int = 1) -> ProfileRun:
     run = ProfileRun(profile)
     name = profile.name
     log(f"[{name}] 1. raw binary COPY of {profile.points:,} metric-point rows, no constraints")
@@ -171,18 +187,25 @@ def one_round(srv: Server, profile: Profile, payloads: list[bytes], log: Log,
     run.steps["copy_pk"] = Step("copy_pk", "2. raw binary COPY (NOT NULL keys) + ADD PRIMARY KEY afterwards",
                                 rows, seconds, "copy")
     run.seed_phases["(baseline 2: its ADD PRIMARY KEY alone)"] = pk_seconds
+    seed_and_export(srv, run, log, keep)
+    if scenario is not None:
+        realism_pair(srv, run, log, scenario, reverse=round_no % 2 == 0)
+    return run
 
+
+def seed_and_export(srv: Server, run: ProfileRun, log: Log, keep: Callable[[ProfileRun], None] | None) -> None:
+    """Steps 3 and 4 in one fresh database: seed the latest dataset version, then export it."""
+    profile, name = run.profile, run.profile.name
     version = versioning.latest_version()
     with srv.database(f"{name}_seed") as url:
         log(f"[{name}] 3. seed of dataset {version} (child process)")
         srv.checkpoint()
-        scale = ["--scale", repr(profile.scale)] if profile.scale != 1.0 else []
         try:
-            seeded, wall, rss = run_json_child("seed", url, "--profile", name, *scale)
+            seeded, wall, rss = run_json_child("seed", url, "--profile", name, *_scale(profile))
         except StepFailed as exc:  # report it: the baselines still stand, the rest needs the seeded data
             log(f"[{name}]    seed failed: {exc}")
             run.steps["seed"] = Step("seed", f"3. seed of dataset {version}", None, 0.0, error=str(exc)[:300])
-            return run
+            return
         log(f"[{name}]    {wall:.2f} s; peak RSS {rss:.0f} MiB (VmHWM {seeded['vm_hwm_mib'] or 0:.0f})")
         _record_seed(run, seeded, wall, rss)
 
@@ -210,7 +233,51 @@ def one_round(srv: Server, profile: Profile, payloads: list[bytes], log: Log,
             run.url = url
             keep(run)
             run.url = None
-    return run
+
+
+def _scale(profile: Profile) -> list[str]:
+    return ["--scale", repr(profile.scale)] if profile.scale != 1.0 else []
+
+
+def realism_pair(srv: Server, run: ProfileRun, log: Log, scenario: Path, reverse: bool = False) -> None:
+    """Step 5: the world and its metric points (dataset 1.0.0, where signals are generated and COPYed) without a
+    scenario, then with the incident-heavy one of the same sizes, each in a child process and a fresh database.
+    Two rates each: points / the point phase (COPY with generation overlapped + the key rebuild) and points /
+    the whole seed; the second variant's baseline is the first. `reverse` (every other round of --repeat) runs
+    the scenario first, so neither variant always follows the big seed and export."""
+    profile, name = run.profile, run.profile.name
+    base = REALISM_VERSION
+    variants = (("points:plain", "no scenario", ["--profile", name, *_scale(profile)]),
+                ("points:incidents", f"incidents + cascades ({scenario.stem})", ["--scenario", str(scenario)]))
+    measured: dict[str, list[Step]] = {}
+    for key, what, args in variants[::-1] if reverse else variants:
+        label = f"5. seed of dataset {base}, {what}"
+        with srv.database(f"{name}_{key.split(':')[1]}") as url:
+            log(f"[{name}] {label} (child process)")
+            srv.checkpoint()
+            try:
+                seeded, wall, rss = run_json_child("seed", url, "--dataset-version", base, *args)
+            except StepFailed as exc:
+                log(f"[{name}]    failed: {exc}")
+                measured[key] = [Step(key, label, None, 0.0, key, error=str(exc)[:300])]
+                continue
+        points = seeded["counts"].get("metric_point", 0)
+        info = seeded["tables"].get("metric_point", {})
+        phase = info.get("load_seconds") or 0.0
+        baseline = variants[0][0]
+        error = None if phase else "not measured (no COPY of metric_point seen)"
+        per_phase = Step(key, f"{label}: metric points / point phase (COPY + generation + keys)",
+                         points, phase, baseline, error=error)
+        whole = Step(f"{key}:seed", f"{label}: metric points / whole seed", points, seeded["seconds"],
+                     f"{baseline}:seed", rss, wall)
+        measured[key] = [per_phase, whole]
+        run.realism[key] = {"points": points, "pointSeconds": phase, "seedSeconds": seeded["seconds"],
+                            "wallSeconds": wall, "peakRssMiB": rss, "rows": sum(seeded["counts"].values()),
+                            "phases": seeded["phases"]}
+        log(f"[{name}]    {wall:.2f} s; point phase {phase:.2f} s ({points / phase if phase else 0:,.0f} points/s); "
+            f"peak RSS {rss:.0f} MiB")
+    for index in (0, 1):  # the point-phase pair first, then the whole-seed pair
+        run.steps.update({s.key: s for key, _, _ in variants for s in measured[key][index:index + 1]})
 
 
 def _record_seed(run: ProfileRun, seeded: dict[str, Any], wall: float, rss: float) -> None:
@@ -245,17 +312,17 @@ def run_quickstart(log: Log, repeat: int) -> list[Step]:
             data_dir, out = Path(tmp) / "data", Path(tmp) / "out"
             try:
                 for n, label in enumerate(labels, 1):
-                    log(f"[quickstart] 5. {label}")
+                    log(f"[quickstart] 6. {label}")
                     try:
                         seconds, rss = run_child(
                             [*cmd, "quickstart", "--data-dir", str(data_dir), "--out", str(out), "-q"], env)
                     except StepFailed as exc:
                         log(f"[quickstart]    failed: {exc}")
-                        return [Step("quickstart:1", "5. quickstart", None, 0.0, error=str(exc)[:300])]
+                        return [Step("quickstart:1", "6. quickstart", None, 0.0, error=str(exc)[:300])]
                     log(f"[quickstart]    {seconds:.2f} s")
                     manifest = json.loads((out / "manifest.json").read_text())
                     records = sum(meta["records"] for meta in manifest["files"].values())
-                    step = Step(f"quickstart:{n}", f"5. quickstart, {label}", records, seconds, None, rss, seconds)
+                    step = Step(f"quickstart:{n}", f"6. quickstart, {label}", records, seconds, None, rss, seconds)
                     if _better(best.get(label), step):
                         best[label] = step
             finally:

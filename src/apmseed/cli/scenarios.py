@@ -1,8 +1,10 @@
-"""`apmseed scenarios`: the built-in scenarios, checking scenario files line by line, and their JSON Schema."""
+"""`apmseed scenarios`: the built-in scenarios, checking scenario files line by line, their JSON Schema, and a
+picture of one (`plot`)."""
 
 from __future__ import annotations
 
 import importlib.resources
+from pathlib import Path
 
 import click
 import orjson
@@ -29,6 +31,7 @@ def scenarios() -> None:
     Read one:   apmseed scenarios show black-friday
     Check:      apmseed scenarios validate my-scenario.yaml
     Editors:    apmseed scenarios schema > scenario.schema.json
+    Picture:    apmseed scenarios plot db-outage-cascade --out story.png
     """
 
 
@@ -88,3 +91,30 @@ def schema() -> None:
     """Print the JSON Schema (draft 2020-12) of scenario files, e.g. for an editor's YAML support."""
     resource = importlib.resources.files("apmseed") / "jsonschemas" / "scenario.schema.json"
     click.echo(resource.read_text(encoding="utf-8"), nl=False)
+
+
+@scenarios.command("plot")
+@click.argument("scenario", metavar="NAME|FILE")
+@click.option("--out", required=True, type=click.Path(path_type=Path), help="The PNG file to write.")
+@click.option("--seed", "seed_value", type=click.IntRange(0, 2**31 - 1), default=None,
+              help="Random seed, as for `seed --scenario` (default: the scenario's, else 42).")
+@click.option("--end-time", help="End of the window, ISO 8601, as for `seed --scenario` (default: the file's "
+                                 "end_time, else now).")
+@click.option("--services", metavar="A,B,...",
+              help="Services to draw, top to bottom (default: the declared ones in topology order, at most 6).")
+def plot(scenario: str, out: Path, seed_value: int | None, end_time: str | None, services: str | None) -> None:
+    """Draw a scenario's services (calls, erroneous calls, latency P50) with its ground truth shaded, as a PNG.
+
+    The world is built in memory exactly as `apmseed seed --scenario` seeds it (same seed and --end-time, same
+    numbers), so no database is needed. Needs matplotlib: pip install 'apmseed[plot]'.
+    """
+    from apmseed.scenarios import plot as drawing  # matplotlib stays out of every other command's start-up
+
+    drawing.require_matplotlib()
+    drawing.check_out(out)
+    spec = resolve_scenario(scenario, end_ms=_end_ms(end_time))
+    seed_value = drawing.default_seed(spec) if seed_value is None else seed_value
+    wanted = [s.strip() for s in services.split(",") if s.strip()] if services else None
+    drawn = drawing.plot_scenario(spec, out, seed_value, wanted)
+    click.echo(f"wrote {out}: {spec.name}, seed {seed_value}, window ending {timeutil.iso(spec.end_ms)}, "
+               f"services {', '.join(drawn)}")
