@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -14,11 +16,12 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
-from apmseed import db
+from apmseed import db, seeding
+from apmseed.progress import Reporter
 from apmseed.scenarios import plan as scenario_plan
 from apmseed.scenarios.spec import builtin_names, resolve_scenario
 from apmseed.scenarios.world import Bundle, World, build_world
-from tests.conftest import END_MS, jsonl_records, rows, run_cli, scratch_database, table_dump
+from tests.conftest import END_MS, jsonl_records, rows, run_cli, scratch_database, table_dump, url_of
 from tests.test_dataset_versions import DATA_TABLES
 
 END_ISO = "2025-11-20T15:00:00Z"
@@ -187,3 +190,74 @@ def test_a_rootless_ground_truth_row_must_be_a_world_surge(engine: sa.Engine) ->
     with engine.begin() as conn:  # the same without a root is fine for a surge of all traffic
         conn.execute(sa.text("INSERT INTO ground_truth (id, type, cause, magnitude, start_ms, end_ms)"
                              " VALUES ('gt-y', 'level_shift', 'traffic', 2, 1, 2)"))
+
+
+@pytest.fixture(scope="module")
+def cascade_db(server_url: str) -> Iterator[sa.Engine]:
+    """db-outage-cascade seeded at the latest version, once for the consistency tests below."""
+    spec, stored = scenario_plan.load("db-outage-cascade", END_MS)
+    with scratch_database(server_url, "cascade") as url:
+        engine = db.create_engine(url)
+        with engine.connect() as conn, conn.begin():
+            seeding.seed(conn, spec.profile, 42, END_MS, Reporter(False), scenario=spec, scenario_stored=stored)
+        yield engine
+        engine.dispose()
+
+
+def _root_effect(engine: sa.Engine) -> sa.RowMapping:
+    return rows(engine, "SELECT f.* FROM ground_truth g JOIN ground_truth_effect f ON f.ground_truth_id = g.id"
+                        " WHERE g.cause = 'cascade' AND f.hop = 0 AND f.service_id IS NOT NULL")[0]
+
+
+def _shares(engine: sa.Engine, sql: str, effect: sa.RowMapping) -> tuple[float, float]:
+    """(share inside the effect's window, share outside) of the rows `sql` counts as bad."""
+    (r,) = rows(engine, sql, sid=effect["service_id"], start=effect["start_ms"], end=effect["end_ms"])
+    inside = r["bad_in"] / r["all_in"] if r["all_in"] else 0.0
+    outside = r["bad_out"] / r["all_out"] if r["all_out"] else 0.0
+    return inside, outside
+
+
+def test_the_root_cause_fails_in_traces_and_logs_during_its_window(cascade_db: sa.Engine) -> None:
+    root = _root_effect(cascade_db)
+    window = "{col} >= :start AND {col} < :end"
+    calls_in, calls_out = _shares(cascade_db, (
+        "SELECT count(*) FILTER (WHERE error_count > 0 AND {w}) bad_in, count(*) FILTER (WHERE {w}) all_in,"
+        " count(*) FILTER (WHERE error_count > 0 AND NOT ({w})) bad_out, count(*) FILTER (WHERE NOT ({w})) all_out"
+        " FROM call WHERE dst_service_id = :sid").format(w=window.format(col="start_ms")), root)
+    assert calls_in > 0.5 and calls_in > 5 * calls_out
+    logs_in, logs_out = _shares(cascade_db, (
+        "SELECT count(*) FILTER (WHERE level = 'ERROR' AND {w}) bad_in, count(*) FILTER (WHERE {w}) all_in,"
+        " count(*) FILTER (WHERE level = 'ERROR' AND NOT ({w})) bad_out, count(*) FILTER (WHERE NOT ({w})) all_out"
+        " FROM log_entry WHERE service_id = :sid").format(w=window.format(col="timestamp_ms")), root)
+    assert logs_in > 0.5 and logs_in > 2 * logs_out
+
+
+def test_affected_services_fail_their_synthetic_tests_more_during_the_cascade(cascade_db: sa.Engine) -> None:
+    (r,) = rows(cascade_db, """
+        WITH hit AS (SELECT f.service_id, f.start_ms, f.end_ms FROM ground_truth g
+                     JOIN ground_truth_effect f ON f.ground_truth_id = g.id
+                     WHERE g.cause = 'cascade' AND f.service_id IS NOT NULL AND f.endpoint_id IS NULL)
+        SELECT count(*) FILTER (WHERE r.status <> 1 AND r.start_ms >= h.start_ms AND r.start_ms < h.end_ms) bad_in,
+               count(*) FILTER (WHERE r.start_ms >= h.start_ms AND r.start_ms < h.end_ms) all_in,
+               count(*) FILTER (WHERE r.status <> 1 AND NOT (r.start_ms >= h.start_ms AND r.start_ms < h.end_ms))
+                 bad_out,
+               count(*) FILTER (WHERE NOT (r.start_ms >= h.start_ms AND r.start_ms < h.end_ms)) all_out
+        FROM hit h JOIN synthetic_test t ON t.service_id = h.service_id JOIN synthetic_result r ON r.test_id = t.id""")
+    assert r["all_in"] > 0, "some synthetic test targets an affected service"
+    assert r["bad_in"] / r["all_in"] > r["bad_out"] / max(1, r["all_out"])
+
+
+def test_smart_alerts_fire_on_the_affected_services(cascade_db: sa.Engine, tmp_path: Path) -> None:
+    out = tmp_path / "events.jsonl"
+    result = run_cli(CliRunner(), "export", "cloudevents", "--out", out, "--database-url", url_of(cascade_db), "-q")
+    assert result.exit_code == 0, result.output
+    affected = rows(cascade_db, "SELECT DISTINCT s.series_id, f.start_ms, f.end_ms FROM ground_truth g"
+                                " JOIN ground_truth_effect f ON f.ground_truth_id = g.id"
+                                " JOIN metric_series s ON s.entity_kind = f.entity_type AND s.service_id = f.service_id"
+                                " WHERE g.cause = 'cascade'")
+    windows = {r["series_id"]: (r["start_ms"], r["end_ms"]) for r in affected}
+    fired = [e for e in (json.loads(line) for line in out.read_text().splitlines())
+             if e["type"] == "com.apmseed.alert.triggered"]
+    on_affected = [e for e in fired for sid in e["data"]["alert"]["seriesIds"]
+                   if sid in windows and windows[sid][0] <= e["data"]["start"] < windows[sid][1]]
+    assert on_affected, "a Smart Alert watching an affected service triggers inside its window"

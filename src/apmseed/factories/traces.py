@@ -39,6 +39,7 @@ TRACE_COLUMNS = ("id", "label", "start_ms", "duration_ms", "erroneous", "applica
 ID, TRACE, PARENT, NAME, START, DURATION, NETWORK, ERRORS, SRC, DST, ENDPOINT = range(len(CALL_COLUMNS))
 Call = list[Any]
 NV_MAGICCONST = 4 * math.exp(-0.5) / math.sqrt(2.0)  # random.normalvariate's constant
+_log, _exp = math.log, math.exp
 
 
 @dataclass
@@ -177,6 +178,9 @@ class TraceBuilder:
         self._ep_errors = {e: (sig.errors, sig.calls) for e, sig in world.endpoint_signals.items()
                            if sig.errors is not None}
         self._randbelow = rand._randbelow  # type: ignore[attr-defined]  # what randint and choice draw from
+        self._random = rand.random
+        self._start_ms, self._step_ms = world.start_ms, world.step_ms
+        self._names, self._endpoint_ids, self._kids = world.endpoint_name, world.endpoint_ids, world.kids
 
     def take_calls(self) -> list[Call]:
         """The calls accepted since the last call (parents before children, trace after trace)."""
@@ -252,32 +256,71 @@ class TraceBuilder:
     def _call(self, out: list[Call], trace_id: str, parent: Call | None, service_id: str, endpoint_id: str,
               t_start: int, depth: int, forced: list[tuple[str, str | None]] | None) -> Call:
         """One call and, depth first, its children; `forced` is the rest of the path the trace must take (None
-        off that path). The call at the end of the path takes at least `self._stretch` ms (`self._hit`)."""
-        idx = (t_start - self.w.start_ms) // self.w.step_ms
-        idx_safe = min(max(idx, 0), self._points - 1)
+        off that path). The call at the end of the path takes at least `self._stretch` ms (`self._hit`).
+
+        The hot loop of the largest table: `_target_ms`, `_children` and `error_share` are inlined here, drawing
+        the very same random numbers in the same order."""
+        below, random_ = self._randbelow, self._random
+        idx = (t_start - self._start_ms) // self._step_ms
+        idx_safe = 0 if idx < 0 else (self._points - 1 if idx >= self._points else idx)
         if parent is None:
             network = None
             net_in = 0
             call_id = trace_id
         else:
-            network = 1 + self._randbelow(6)
+            network = 1 + below(6)
             net_in = network // 2
             self._call_n += 1
             call_id = self._call_id(self._call_n)
-        target = self._target_ms(service_id, endpoint_id, idx_safe)
+        # target time (_target_ms): the latency series at that point, or a typical time; a lognormal spread
+        series = self._latency.get(service_id)
+        if series is None:
+            series = self._ep_latency.get(endpoint_id)
+        base = series[idx_safe] if series is not None else self._base_ms.get(service_id) or \
+            self._base_latency(service_id)
+        while True:  # random.lognormvariate(0.0, 0.3)
+            u1 = random_()
+            u2 = 1.0 - random_()
+            z = NV_MAGICCONST * (u1 - 0.5) / u2
+            if z * z / 4.0 <= -_log(u2):
+                break
+        target = round(base * _exp(z * 0.3))
+        if target < 1:
+            target = 1
         is_target = forced is not None and not forced
         if is_target and self._stretch:
             target = max(target, self._stretch)
-        call: Call = [call_id, trace_id, None if parent is None else parent[ID], self.w.endpoint_name[endpoint_id],
+        call: Call = [call_id, trace_id, None if parent is None else parent[ID], self._names[endpoint_id],
                       t_start, 0, network, 0, None if parent is None else parent[DST], service_id, endpoint_id]
         out.append(call)  # before its children: the rows come parents first
         if is_target:
             self._hit = call
         entry = t_start + net_in
-        random_ = self.rand.random
         cursor = entry + max(1, round(target * (0.02 + (0.15 - 0.02) * random_())))  # uniform(0.02, 0.15)
+        # children (_children): (callee, endpoint, rest of the forced path or None for an optional call)
+        nxt = forced[0] if forced else None
+        kids: list[tuple[str, str, list[tuple[str, str | None]] | None]] = []
+        if nxt is not None or depth < MAX_DEPTH:
+            endpoints = self._endpoint_ids
+            for dst, store in self._kids.get(service_id, ()):
+                if nxt is not None and dst == nxt[0]:
+                    if nxt[1]:
+                        kids.append((dst, nxt[1], forced[1:]))  # type: ignore[index]
+                    else:
+                        choices = endpoints[dst]
+                        kids.append((dst, choices[below(len(choices))], forced[1:]))  # type: ignore[index]
+                    continue
+                if depth >= MAX_DEPTH:
+                    continue
+                if random_() < (STORE_CALL_P if store else WEB_CALL_P):
+                    choices = endpoints[dst]
+                    for _ in range(1 + below(3) if store else 1):
+                        kids.append((dst, choices[below(len(choices))], None))
+            for i in range(len(kids) - 1, 0, -1):  # random.shuffle
+                j = below(i + 1)
+                kids[i], kids[j] = kids[j], kids[i]
         child_failed = False
-        for dst, dst_endpoint, rest in self._children(service_id, depth, forced or []):
+        for dst, dst_endpoint, rest in kids:
             if rest is None and len(out) >= MAX_CALLS:
                 continue  # a big enough trace: only the forced path goes on
             child = self._call(out, trace_id, call, dst, dst_endpoint, cursor, depth + 1, rest)
@@ -285,7 +328,21 @@ class TraceBuilder:
             cursor += child[DURATION] + round(target * (0.05 * random_()))  # uniform(0.0, 0.05)
         end = max(cursor + 1, entry + target)
         call[DURATION] = end - t_start + (0 if network is None else network - net_in)
-        share = self.error_share(service_id, endpoint_id, idx_safe)
+        # error share (error_share): 0 where a series says no call failed in that minute
+        share = -1.0
+        for found in (self._errors.get(service_id), self._ep_errors.get(endpoint_id)):
+            if found is None:
+                continue
+            errors = found[0][idx_safe]
+            if errors <= 0:
+                share = 0.0
+                break
+            calls = found[1][idx_safe] if found[1] is not None else 0.0
+            found_share = errors / calls if calls > 0 else DEFAULT_ERROR_SHARE
+            if found_share > share:
+                share = found_share
+        if share < 0:
+            share = DEFAULT_ERROR_SHARE
         if share > 0 and (random_() < share or (child_failed and random_() < 0.5)):
             call[ERRORS] = 1
         return call
