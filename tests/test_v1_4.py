@@ -369,7 +369,7 @@ def test_time_window_limits_the_logs(db14: sa.Engine, tmp_path: Path) -> None:
 
 
 def test_downgrade_to_1_3_removes_exactly_the_new_tables(engine: sa.Engine) -> None:
-    seed_db(engine)
+    seed_db(engine, dataset_version="1.4.0")
     mine = {d for ds in readers_v1_4_0.DATASETS for d in ds.tables}
     before = set(sa.inspect(engine).get_table_names())
     assert mine <= before

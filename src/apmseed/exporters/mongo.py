@@ -127,6 +127,8 @@ TIME_FIELDS: dict[str, tuple[str, ...]] = {
     "host_agent_status": ("from", "to", "data/agent/lastSeen"),
     "event_specifications": ("lastUpdated",),
     "app_settings": ("createdAt", "modifiedAt"),
+    # 1.5.0
+    "ground_truth": ("start", "window/from", "window/to", "affected/window/from", "affected/window/to"),
 }
 METRICS = "metrics_timeseries"
 
@@ -174,6 +176,9 @@ INDEXES: dict[str, list[list[tuple[str, int]]]] = {
                    [("action", ASC), ("timestamp", DESC)], [("meta.target.id", ASC), ("timestamp", DESC)]],
     "access_logs": [[("timestamp", ASC)], [("actor.id", ASC), ("timestamp", DESC)],
                     [("action", ASC), ("timestamp", DESC)]],
+    # 1.5.0: score a detector by entity and time, find the story behind an event
+    "ground_truth": [[("start", ASC)], [("type", ASC), ("cause", ASC)], [("rootCause.entityId", ASC)],
+                     [("affected.entityId", ASC), ("start", ASC)], [("expectedEventIds", ASC)]],
 }
 
 _RUN_NAME = re.compile(r"^(tmp|old)_([0-9a-f]{12})([0-9a-f]{6})_(.+)$")
