@@ -14,8 +14,7 @@ from collections.abc import Iterator
 import pytest
 import sqlalchemy as sa
 
-from apmseed import db, profiles, seeding, versioning
-from apmseed.layers import rechunk
+from apmseed import db, layers, profiles, seeding, versioning
 from apmseed.progress import Reporter
 from tests.conftest import END_MS, END_TIME, scratch_database, seed_db
 
@@ -71,9 +70,33 @@ def chunked(server_url: str) -> Iterator[sa.Engine]:
 
 def test_rechunk_keeps_rows_and_order() -> None:
     batches = [[1, 2, 3], [], [4], [5, 6, 7, 8, 9, 10, 11], [12]]
-    chunks = list(rechunk(batches, 5))
+    chunks = list(layers.rechunk(batches, 5))
     assert [len(c) for c in chunks] == [5, 5, 2]
     assert [x for c in chunks for x in c] == list(range(1, 13))
+
+
+def test_streams_come_in_chunks_of_the_chosen_size(chunked: sa.Engine) -> None:
+    """Each layer, run again over the seeded database (rolled back), hands its bulk tables over in chunks of at
+    most the chosen size, several per table, holding exactly the rows that were loaded."""
+    seen: set[str] = set()
+    with chunked.connect() as conn, conn.begin() as tx:
+        info = seeding.dataset_info(conn)
+        assert info is not None
+        for version, fill in layers.registry().items():
+            ctx = layers.LayerContext(conn, version, info["seed"], info["end_time_ms"], info["options"],
+                                      chunk_rows=SMALL_CHUNK)
+            for table, rows in fill(ctx).items():
+                if isinstance(rows, layers.Later):
+                    rows.make()
+                if not isinstance(rows, layers.Stream):
+                    continue
+                sizes = [len(chunk) for chunk in rows.chunks]
+                loaded = conn.execute(sa.text(f'SELECT count(*) FROM "{table}"')).scalar()
+                assert sum(sizes) == loaded, table
+                assert len(sizes) >= 3 and max(sizes) <= SMALL_CHUNK, (table, sizes)
+                seen.add(table)
+        tx.rollback()
+    assert seen >= set(STREAMED)
 
 
 def test_chunk_size_changes_no_row(chunked: sa.Engine, engine: sa.Engine) -> None:

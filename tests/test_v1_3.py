@@ -348,10 +348,14 @@ def test_trace_claims(db13: sa.Engine, claim: str) -> None:
     assert rows(db13, NO_ROWS[claim], start=START_MS, end=END_MS) == [], claim
 
 
-def test_a_few_dozen_traces(db13: sa.Engine) -> None:
-    sampled = rows(db13, "SELECT count(*) FROM trace t WHERE NOT EXISTS"
-                         " (SELECT 1 FROM log_entry l WHERE l.trace_id = t.id)")[0][0]
-    assert 20 <= sampled <= 40
+def test_sampling_stops_at_the_profiles_call_target(db13: sa.Engine) -> None:
+    """Traces are sampled until the profile's `calls` target is reached: the last trace may overshoot it by
+    at most one trace's calls."""
+    from apmseed.factories.traces import MAX_CALLS
+
+    target = profiles.resolve("tiny", {}).calls
+    calls = rows(db13, "SELECT count(*) FROM call")[0][0]
+    assert target <= calls < target + MAX_CALLS
     assert rows(db13, "SELECT count(*) FROM trace")[0][0] <= 150
 
 

@@ -6,7 +6,7 @@ import itertools
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -18,6 +18,9 @@ from apmseed.progress import Reporter
 from apmseed.scenarios.spec import ScenarioSpec
 from apmseed.scenarios.world import World, build_world
 from apmseed.schema import metadata
+
+if TYPE_CHECKING:
+    from apmseed.layers import TableRows
 
 # post-load checks SQL constraints cannot express (they span tables); each must return no rows
 INTEGRITY_CHECKS = {
@@ -186,7 +189,7 @@ def copy_bulk(conn: Connection, table: str, rows: list[dict[str, Any]]) -> int:
         return load.copy_rows(conn.connection.driver_connection, table, rows)
 
 
-def _load_table(conn: Connection, table: str, rows: Any, deferred: ExitStack) -> int:
+def _load_table(conn: Connection, table: str, rows: TableRows, deferred: ExitStack) -> int:
     """A list goes in one COPY (with its constraints deferred from BULK_ROWS rows on); a stream's constraints
     are deferred to the end of the layer (`deferred`), and its first chunk is made before the COPY starts, so
     its generator may still query the database up to there."""
@@ -201,7 +204,12 @@ def _load_table(conn: Connection, table: str, rows: Any, deferred: ExitStack) ->
     first = next(chunks, None)
     if first is None:
         return 0
-    deferred.enter_context(deferred_constraints(conn, table))
+    # the primary key too (one sorted index build instead of a random insert per row), unless another table's
+    # foreign key needs it meanwhile
+    referenced = conn.execute(sa.text(
+        "SELECT EXISTS (SELECT 1 FROM pg_constraint WHERE contype = 'f' AND confrelid = CAST(:t AS regclass)"
+        " AND conrelid <> confrelid)"), {"t": table}).scalar()
+    deferred.enter_context(deferred_constraints(conn, table, primary_key=not referenced))
     return load.copy_tuples(pg, table, rows.columns, itertools.chain([first], chunks))
 
 

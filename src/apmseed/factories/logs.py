@@ -83,8 +83,9 @@ LOG_COLUMNS = ("log_id", "timestamp_ms", "level", "message", "service_id", "proc
 
 
 def _fmt(template: str, r: random.Random, **extra: Any) -> str:
-    return template.format(n=r.randint(2, 9_999), ms=r.randint(2, 900), pct=r.randint(40, 99), sec=r.randint(1, 60),
-                           frac=r.randint(0, 9), msec=r.randint(0, 999), **extra)
+    below = r._randbelow  # type: ignore[attr-defined]  # r.randint(a, b) is a + below(b - a + 1)
+    return template.format(n=2 + below(9_998), ms=2 + below(899), pct=40 + below(60), sec=1 + below(60),
+                           frac=below(10), msec=below(1_000), **extra)
 
 
 def background_per_minute(est: Estate, rng: np.random.Generator) -> float:

@@ -41,7 +41,8 @@ class Later:
     make: Callable[[], list[dict[str, Any]]]
 
 
-Rows = dict[str, list[dict[str, Any]] | Stream | Later]
+TableRows = list[dict[str, Any]] | Stream | Later
+Rows = dict[str, TableRows]
 
 
 def rechunk(batches: Iterable[list[T]], size: int) -> Iterator[list[T]]:

@@ -111,11 +111,10 @@ def fill(ctx: LayerContext) -> Rows:
 
 
 def _drain(rows: list[Any], size: int) -> Iterator[list[Any]]:
-    """Chunks of a list that fills up before its turn comes (a stream before it appends to it), freed as they go."""
-    while rows:
-        chunk = rows[:size]
-        del rows[:size]
-        yield chunk
+    """Chunks of a list that fills up before its turn comes (a stream before it appends to it), emptied after."""
+    for k in range(0, len(rows), size):
+        yield rows[k:k + size]
+    rows.clear()
 
 
 def _streams(est: Estate, domain: int, index: int) -> tuple[np.random.Generator, random.Random]:

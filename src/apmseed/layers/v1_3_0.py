@@ -29,7 +29,7 @@ from apmseed.factories.traces import (
     Signals,
     TraceBuilder,
 )
-from apmseed.layers import LayerContext, Rows, Stream
+from apmseed.layers import LayerContext, Rows, Stream, rechunk
 
 MINUTE_MS = 60_000
 BAD_DEPLOY_LEAD_MS = (60_000, 120_000)  # a bad deploy lands this long before its issue starts
@@ -58,7 +58,7 @@ def fill(ctx: LayerContext) -> Rows:
         "incident_event": incident_events,
         "event_metric": _event_metrics(ctx),
         # calls stream while traces are built; the trace rows (a sixth as many) wait until every call is made
-        "call": Stream(CALL_COLUMNS, _call_chunks(builder, logged, sampling, ctx.chunk_rows)),
+        "call": Stream(CALL_COLUMNS, rechunk(_call_chunks(builder, logged, sampling, ctx.chunk_rows), ctx.chunk_rows)),
         "trace": Stream(TRACE_COLUMNS, _trace_chunks(builder, ctx.chunk_rows)),
     }
 
@@ -66,7 +66,7 @@ def fill(ctx: LayerContext) -> Rows:
 def _call_chunks(builder: TraceBuilder, logged: list[tuple[str, list[LoggedSpan]]], sampling: Iterator[None],
                  size: int) -> Iterator[list[list[Any]]]:
     """The traces the log lines name first (they must exist; sampled ones may be dropped), then the sampled
-    ones; the calls leave in chunks as they are made."""
+    ones; the calls leave in batches of about `size` as they are made."""
     for trace_id, spans in logged:
         builder.logged(trace_id, spans)
         if len(builder.calls) >= size:
