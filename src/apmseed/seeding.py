@@ -96,7 +96,9 @@ def seed(conn: Connection, profile: Profile, seed_value: int, end_ms: int, repor
     conn.execute(sa.insert(metadata.tables["apmseed_dataset"]).values(
         id=1, dataset_version=base, seed=seed_value, end_time_ms=end_ms,
         options=dataset_options(profile, scenario_stored), tool_version=__version__))
-    upgrade_dataset(conn, version, reporter, result.counts)
+    stories = world.stories
+    del world  # its entity rows are loaded; only the stories are needed later (dataset 1.5.0)
+    upgrade_dataset(conn, version, reporter, result.counts, stories=stories)
     return result
 
 
@@ -106,7 +108,7 @@ def dataset_options(profile: Profile, scenario_stored: dict[str, Any] | None) ->
 
 
 def upgrade_dataset(conn: Connection, target: str, reporter: Reporter, counts: dict[str, int] | None = None,
-                    chunk_rows: int | None = None) -> None:
+                    chunk_rows: int | None = None, stories: list[Any] | None = None) -> None:
     """Upgrade the schema one revision at a time; where a dataset is seeded, fill each new version's tables
     from the rows already there (same seed and options), leaving existing rows untouched. Bulk tables stream
     in chunks of `chunk_rows` (default `layers.CHUNK_ROWS`): memory stays bounded, the rows do not change."""
@@ -132,7 +134,7 @@ def upgrade_dataset(conn: Connection, target: str, reporter: Reporter, counts: d
         if info is None or version not in fills:
             continue
         ctx = layers.LayerContext(conn, version, info["seed"], info["end_time_ms"], info["options"],
-                                  chunk_rows=chunk_rows or layers.CHUNK_ROWS)
+                                  chunk_rows=chunk_rows or layers.CHUNK_ROWS, stories=stories)
         with ExitStack() as deferred:  # the streams' constraints come back once the whole layer is in
             for table, rows in fills[version](ctx).items():
                 n = _load_table(conn, table, rows, deferred)

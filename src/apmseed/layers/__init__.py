@@ -67,6 +67,9 @@ class LayerContext:
     end_ms: int
     options: dict[str, Any]
     chunk_rows: int = CHUNK_ROWS
+    # the 1.0.0 world's ground-truth stories when the seed that built it runs the layers (a `db upgrade` of an
+    # older database has none and plans the world again: the same stories, planning is deterministic)
+    stories: list[Any] | None = None
 
     def __post_init__(self) -> None:
         # a stream per layer: adding a layer never shifts the random numbers of another

@@ -39,12 +39,15 @@ def _entity(target: dict[str, Any] | None) -> dict[str, Any]:
 
 
 def fill(ctx: LayerContext) -> Rows:
-    scenario = from_options(ctx.options, ctx.end_ms)
-    world = build_world(_profile(ctx.options), ctx.seed, ctx.end_ms, scenario)
+    if ctx.stories is None:  # an upgrade: plan the world again (the points are not needed for that)
+        scenario = from_options(ctx.options, ctx.end_ms)
+        stories = build_world(_profile(ctx.options), ctx.seed, ctx.end_ms, scenario).stories
+    else:
+        stories = ctx.stories
     releases = _releases(ctx)
     truths: list[dict[str, Any]] = []
     effects: list[dict[str, Any]] = []
-    for position, story in enumerate(world.stories):
+    for position, story in enumerate(stories):
         ident = story.ident(ctx.seed, position)
         truths.append(_truth(ident, story, releases))
         for number, effect in enumerate(story.effects):
