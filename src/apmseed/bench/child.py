@@ -29,7 +29,7 @@ URL_ENV = "APMSEED_BENCH_URL"  # the database URL reaches the child without appe
 SLOWEST_STATEMENTS = 8
 POINTS = "metric_point"
 CHECK, MIGRATE, WORLD, ENTITY_COPY = ("check target", "migrate (create schema)", "build_world (factories)",
-                                      "entity COPY")
+                                      "entity COPY (world tables; streamed layer tables with their generation)")
 POINT_COPY, POINT_KEYS = "point COPY (generation overlapped)", "metric_point keys (drop + rebuild PK, FKs)"
 INTEGRITY, LAYERS_REST, COMMIT = "integrity checks", "upgrade_dataset: the rest of the layers", "commit"
 
@@ -87,8 +87,8 @@ def child_seed(url: str, profile_name: str, scale: float | None, dataset_version
     t[COMMIT] = end - seeded
     # load_world's own statements around the point COPY, outside every wrapped function
     if POINTS in tables.deferred:
-        t[POINT_KEYS] = tables.deferred[POINTS] - tables.copy.get(POINTS, 0.0)
-    rebuilt = {k: tables.deferred[k] - tables.copy.get(k, 0.0) for k in tables.deferred if k != POINTS}
+        t[POINT_KEYS] = tables.deferred[POINTS]
+    rebuilt = {k: tables.deferred[k] for k in tables.deferred if k != POINTS}
     if rebuilt:
         t[f"  {LAYERS_REST}: drop + rebuild keys of {len(rebuilt)} bulk tables"] = sum(rebuilt.values())
     layers = [k for k in t if k.startswith("layer ")]
