@@ -205,9 +205,22 @@ def _channels(ctx: LayerContext, est: Estate, config_id: str) -> list[dict[str, 
     return [{"alert_config_id": config_id, "channel_id": c} for c in sorted(picked)]
 
 
+class _BeaconSource:
+    """What websites and mobile apps share: beacons stream first, and the metric points derived from them wait
+    in `derived` (per website or app) until their own table's turn."""
+
+    est: Estate
+    derived: list[tuple[str, list[Points]]]
+
+    def points(self) -> Iterator[list[tuple[Any, ...]]]:
+        while self.derived:
+            owner_id, points = self.derived.pop(0)
+            yield point_rows(owner_id, points, self.est.step_ms)
+
+
 # -- websites -------------------------------------------------------------------------------------------------
 
-class _Websites:
+class _Websites(_BeaconSource):
     """Websites in front of a third of the perspectives (picked and built at once: the layer's first draws); their
     traffic, derived points and alert configs when the beacon stream runs."""
 
@@ -244,10 +257,6 @@ class _Websites:
                 self.links += _channels(ctx, est, config["id"])
             yield traffic.beacons
 
-    def points(self) -> Iterator[list[tuple[Any, ...]]]:
-        while self.derived:
-            website_id, points = self.derived.pop(0)
-            yield point_rows(website_id, points, self.est.step_ms)
 
 
 def _website_thresholds(ctx: LayerContext, stats: dict[str, float]) -> list[tuple[str, float, float]]:
@@ -266,7 +275,7 @@ def _website_thresholds(ctx: LayerContext, stats: dict[str, float]) -> list[tupl
 
 # -- mobile apps ----------------------------------------------------------------------------------------------
 
-class _MobileApps:
+class _MobileApps(_BeaconSource):
     """An app per platform in front of a fifth of the perspectives, picked when the websites are done (their
     alert configs draw from the layer's stream first)."""
 
@@ -313,10 +322,6 @@ class _MobileApps:
                 self.links += _channels(ctx, est, config["id"])
             yield traffic.beacons
 
-    def points(self) -> Iterator[list[tuple[Any, ...]]]:
-        while self.derived:
-            app_id, points = self.derived.pop(0)
-            yield point_rows(app_id, points, self.est.step_ms)
 
 
 def _traits(names: tuple[str, ...], chosen: str) -> dict[str, bool]:
