@@ -16,12 +16,13 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
-from apmseed import db, seeding
+from apmseed import db, seeding, vocab
+from apmseed.cli.main import cli
 from apmseed.progress import Reporter
 from apmseed.scenarios import plan as scenario_plan
 from apmseed.scenarios.spec import builtin_names, resolve_scenario
 from apmseed.scenarios.world import Bundle, World, build_world
-from tests.conftest import END_MS, jsonl_records, rows, run_cli, scratch_database, table_dump, url_of
+from tests.conftest import END_MS, jsonl_records, rows, run_cli, scratch_database, seed_db, table_dump, url_of
 from tests.test_dataset_versions import DATA_TABLES
 
 END_ISO = "2025-11-20T15:00:00Z"
@@ -82,7 +83,7 @@ def test_incidents_show_in_metrics_and_raise_events_inside_their_windows(name: s
             issue = issues[effect.event_id]
             assert effect.start_ms <= issue["start_ms"] < effect.end_ms
             kind = next(k for k, v in METRIC_OF.items()
-                        if issue["problem"] == __import__("apmseed").vocab.PROBLEMS[k][0])
+                        if issue["problem"] == vocab.PROBLEMS[k][0])
             values = world.bundle_values(_bundle(world, effect.target))[METRIC_OF[kind]]
             baseline = control.bundle_values(_bundle(control, effect.target))[METRIC_OF[kind]]
             first, last = (effect.start_ms - world.start_ms) // step, (effect.end_ms - world.start_ms) // step
@@ -171,7 +172,7 @@ def test_scenario_bad_input_is_one_line(tmp_path: Path, database_url: str) -> No
     for args, needle in ((["--scenario", "no-such"], "unknown scenario"),
                          (["--scenario", "steady", "--profile", "tiny"], "--profile"),
                          (["--scenario", str(broken)], f"{broken}:4:")):
-        result = runner.invoke(__import__("apmseed.cli.main", fromlist=["cli"]).cli,
+        result = runner.invoke(cli,
                                ["seed", *args, "--database-url", database_url, "-q"])
         assert result.exit_code != 0
         assert needle in result.output and "Traceback" not in result.output
@@ -179,10 +180,7 @@ def test_scenario_bad_input_is_one_line(tmp_path: Path, database_url: str) -> No
 
 
 def test_a_rootless_ground_truth_row_must_be_a_world_surge(engine: sa.Engine) -> None:
-    run = scenario_plan  # the planner writes roots for everything but world-wide surges; the database insists
-    assert run is not None
-    from tests.conftest import seed_db
-
+    """The planner writes a root for everything but a world-wide surge; the database insists on it too."""
     seed_db(engine)
     with pytest.raises(sa.exc.IntegrityError), engine.begin() as conn:
         conn.execute(sa.text("INSERT INTO ground_truth (id, type, cause, magnitude, start_ms, end_ms)"

@@ -167,9 +167,8 @@ class ScenarioPlan:
         settings = self.spec.seasonality
         region = self.region_of.get(name or "")
         if region:
-            settings = next(r.seasonality for r in self.spec.regions if r.name == region) \
-                if any(r.name == region for r in self.spec.regions) else settings
-            given = settings.given()
+            declared = {r.name: r.seasonality for r in self.spec.regions}
+            given = declared.get(region, settings).given()
             given.setdefault("utc_offset_h", seasonality.REGIONS[region])
             return seasonality.Seasonality(**given)
         given = settings.given()
