@@ -131,6 +131,18 @@ def test_failed_export_leaves_previous_export_intact(runner: CliRunner, seeded: 
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
 
 
+def test_export_names_a_series_whose_infrastructure_entity_is_gone(runner: CliRunner, seeded: sa.Engine,
+                                                                    tmp_path: Path) -> None:
+    url = seeded.url.render_as_string(hide_password=False)
+    with seeded.begin() as conn:  # FK disabled for the test
+        conn.execute(sa.text("ALTER TABLE metric_series DROP CONSTRAINT fk_metric_series_snapshot_id_snapshot"))
+        conn.execute(sa.text("UPDATE metric_series SET snapshot_id = 'vanished' WHERE series_id ="
+                             " (SELECT min(series_id) FROM metric_series WHERE entity_kind = 'INFRASTRUCTURE')"))
+    result = run_cli(runner, "export", "jsonl", tmp_path / "out", "--database-url", url, "-q")
+    _assert_clean_failure(result, "dangling data", "infrastructure 'vanished'")
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
 def test_unknown_datasets_option(runner: CliRunner, seeded: sa.Engine, tmp_path: Path) -> None:
     url = seeded.url.render_as_string(hide_password=False)
     result = run_cli(runner, "export", "jsonl", tmp_path / "o", "--datasets", "issues,nope", "--database-url", url)

@@ -6,7 +6,8 @@ from pathlib import Path
 import sqlalchemy as sa
 from click.testing import CliRunner
 
-from apmseed.exporters.datasets import DATASETS, INTERNAL_TABLES
+from apmseed.exporters.datasets import DATASETS, INTERNAL_TABLES, available
+from apmseed.exporters.snapshot import open_snapshot
 from apmseed.schema import metadata
 from tests.conftest import END_MS, run_cli
 from tests.conftest import url_of as _url
@@ -56,3 +57,19 @@ def test_bad_window(runner: CliRunner, seeded: sa.Engine, tmp_path: Path) -> Non
     assert result.exit_code != 0 and "--to must be later than --from" in result.output
     result = run_cli(runner, "export", "jsonl", tmp_path / "o", "--from", "soon", "--database-url", _url(seeded))
     assert result.exit_code != 0 and "--from 'soon' is not an ISO 8601 time" in result.output
+
+
+def test_big_datasets_stream_through_server_side_cursors(seeded: sa.Engine) -> None:
+    """What can reach millions of rows is fetched in batches from a cursor on the server (memory holds a batch,
+    not the table), and the cursor is gone once the dataset is read."""
+    declared = "SELECT count(*) FROM pg_cursors WHERE name <> '' AND statement ILIKE 'DECLARE%'"
+    with open_snapshot(seeded) as snap:
+        big = [d for d in available(snap.info["dataset_version"]) if d.per_row]
+        assert len(big) >= 8
+        for dataset in big:
+            records = snap.records(dataset.name)
+            assert next(records, None) is not None, dataset.name
+            assert snap.conn.execute(sa.text(declared)).scalar_one() >= 1, dataset.name
+            for _ in records:
+                pass
+            assert snap.conn.execute(sa.text(declared)).scalar_one() == 0, dataset.name

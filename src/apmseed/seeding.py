@@ -90,7 +90,8 @@ def seed(conn: Connection, profile: Profile, seed_value: int, end_ms: int, repor
     ensure_empty_or_reset(conn, reset)
     base = versioning.known_versions()[0]
     versioning.upgrade(conn, base)
-    world = build_world(profile, seed_value, end_ms, scenario)
+    with reporter.step("planning the world"):
+        world = build_world(profile, seed_value, end_ms, scenario)
     result = SeedResult(version, seed_value, end_ms, profile)
     load_world(conn, world, reporter, result.counts)
     conn.execute(sa.insert(metadata.tables["apmseed_dataset"]).values(
@@ -137,11 +138,13 @@ def upgrade_dataset(conn: Connection, target: str, reporter: Reporter, counts: d
                                   chunk_rows=chunk_rows or layers.CHUNK_ROWS, stories=stories)
         with ExitStack() as deferred:  # the streams' constraints come back once the whole layer is in
             for table, rows in fills[version](ctx).items():
-                n = _load_table(conn, table, rows, deferred)
+                n = _load_table(conn, table, rows, deferred, reporter)
                 if counts is not None:
                     counts[table] = n
+            keys = reporter.task(f"keys and checks {version}", None)  # the stack's exit rebuilds them
         validate_deferred_constraints(conn)
         conn.execute(sa.text("UPDATE apmseed_dataset SET dataset_version = :v WHERE id = 1"), {"v": version})
+        keys.done()
     check_integrity(conn)
 
 
@@ -191,17 +194,21 @@ def copy_bulk(conn: Connection, table: str, rows: list[dict[str, Any]]) -> int:
         return load.copy_rows(conn.connection.driver_connection, table, rows)
 
 
-def _load_table(conn: Connection, table: str, rows: TableRows, deferred: ExitStack) -> int:
+def _load_table(conn: Connection, table: str, rows: TableRows, deferred: ExitStack, reporter: Reporter) -> int:
     """A list goes in one COPY (with its constraints deferred from BULK_ROWS rows on); a stream's constraints
     are deferred to the end of the layer (`deferred`), and its first chunk is made before the COPY starts, so
-    its generator may still query the database up to there."""
+    its generator may still query the database up to there. Bulk tables get a progress bar of their own."""
     from apmseed.layers import Later, Stream
 
     pg = conn.connection.driver_connection
     if isinstance(rows, Later):
         rows = rows.make()
     if not isinstance(rows, Stream):
-        return copy_bulk(conn, table, rows) if len(rows) >= BULK_ROWS else load.copy_rows(pg, table, rows)
+        if len(rows) < BULK_ROWS:
+            return load.copy_rows(pg, table, rows)
+        with reporter.step(table):
+            return copy_bulk(conn, table, rows)
+    task = reporter.task(table, rows.expected_rows())
     chunks = iter(rows.chunks)
     first = next(chunks, None)
     if first is None:
@@ -212,7 +219,9 @@ def _load_table(conn: Connection, table: str, rows: TableRows, deferred: ExitSta
         "SELECT EXISTS (SELECT 1 FROM pg_constraint WHERE contype = 'f' AND confrelid = CAST(:t AS regclass)"
         " AND conrelid <> confrelid)"), {"t": table}).scalar()
     deferred.enter_context(deferred_constraints(conn, table, primary_key=not referenced))
-    return load.copy_tuples(pg, table, rows.columns, itertools.chain([first], chunks))
+    n = load.copy_tuples(pg, table, rows.columns, itertools.chain([first], chunks), task.advance)
+    task.done()
+    return n
 
 
 def downgrade_dataset(conn: Connection, target: str) -> None:
@@ -241,6 +250,9 @@ def load_world(conn: Connection, world: World, reporter: Reporter, counts: dict[
     points = reporter.task("metric points", world.profile.points)
     with deferred_constraints(conn, "metric_point", primary_key=True):
         counts["metric_point"] = load.copy_points(pg, world.point_chunks(), points.advance)
+        points.done()
+        keys = reporter.task("metric point keys", None)  # rebuilt when the block exits
+    keys.done()
     # the cross-table checks run once, at the end of upgrade_dataset
 
 

@@ -16,12 +16,14 @@ from apmseed.exporters.datasets_base import Dataset
 DATASETS: dict[str, Dataset] = {
     d.name: d
     for d in (
-        Dataset("infrastructure_entities", "infrastructure_entities.jsonl", "snapshotId", ("snapshot",)),
+        Dataset("infrastructure_entities", "infrastructure_entities.jsonl", "snapshotId", ("snapshot",),
+                per_row="snapshot"),
         Dataset("applications", "applications.jsonl", "id", ("application",)),
         Dataset("services", "services.jsonl", "id", ("service", "application_service", "service_snapshot")),
-        Dataset("endpoints", "endpoints.jsonl", "id", ("endpoint",)),
+        Dataset("endpoints", "endpoints.jsonl", "id", ("endpoint",), per_row="endpoint"),
         Dataset("metrics_timeseries", "metrics_timeseries.jsonl", "seriesId",
-                ("metric_definition", "metric_series", "metric_point"), time_key="timeframe"),
+                ("metric_definition", "metric_series", "metric_point"), time_key="timeframe",
+                per_row="metric_series"),
         Dataset("issues", "issues.jsonl", "eventId", ("event",), time_key="start"),
         Dataset("entity_types", "entity_types.jsonl", "plugin", ("entity_type",), since="1.1.0",
                 reader=readers_topology.entity_types),

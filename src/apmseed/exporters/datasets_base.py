@@ -16,3 +16,5 @@ class Dataset:
     since: str = "1.0.0"  # first dataset version that has it
     time_key: str | None = None  # record key filtered by --from/--to (None: not time-bound)
     reader: Callable[[Any], Iterator[dict[str, Any]]] | None = None  # default: Snapshot.<name>()
+    # a table with one row per record, on datasets that can reach millions: the export counts it for its ETA
+    per_row: str | None = None

@@ -25,7 +25,7 @@ SEVERITY_KEYS = (("warning", "warning_value"), ("critical", "critical_value"))  
 
 
 def _rows(snap: Snapshot, sql: str, **params: Any) -> Iterator[sa.RowMapping]:
-    yield from snap.conn.execute(sa.text(sql), params).mappings()
+    yield from snap.stream(sql, mappings=True, **params)
 
 
 def _timeframe(snap: Snapshot) -> tuple[int, int]:
@@ -323,7 +323,7 @@ DATASETS: list[Dataset] = [
     Dataset("website_alert_configs", "website_alert_configs.jsonl", "id",
             ("website_alert_config", "website_alert_config_channel"), since=SINCE, reader=website_alert_configs),
     Dataset("website_analyze", "website_analyze.jsonl", "beaconId", ("website_beacon", "website_session"),
-            since=SINCE, time_key="timestamp", reader=website_analyze),
+            since=SINCE, time_key="timestamp", reader=website_analyze, per_row="website_beacon"),
     Dataset("website_metrics", "website_metrics.jsonl", "websiteId", ("website_metric_point",), since=SINCE,
             time_key="adjustedTimeframe", reader=website_metrics),
     Dataset("mobile_catalog", "mobile_catalog.jsonl", "metricId", ("mobile_metric_definition",), since=SINCE,
@@ -332,14 +332,15 @@ DATASETS: list[Dataset] = [
     Dataset("mobile_alert_configs", "mobile_alert_configs.jsonl", "id",
             ("mobile_app_alert_config", "mobile_app_alert_config_channel"), since=SINCE, reader=mobile_alert_configs),
     Dataset("mobile_analyze", "mobile_analyze.jsonl", "beaconId", ("mobile_beacon", "mobile_session"), since=SINCE,
-            time_key="timestamp", reader=mobile_analyze),
+            time_key="timestamp", reader=mobile_analyze, per_row="mobile_beacon"),
     Dataset("mobile_metrics", "mobile_metrics.jsonl", "mobileAppId", ("mobile_metric_point",), since=SINCE,
             time_key="adjustedTimeframe", reader=mobile_metrics),
-    Dataset("logs", "logs.jsonl", "logId", ("log_entry",), since=SINCE, time_key="log.timestamp", reader=logs),
+    Dataset("logs", "logs.jsonl", "logId", ("log_entry",), since=SINCE, time_key="log.timestamp", reader=logs,
+            per_row="log_entry"),
     Dataset("synthetic_locations", "synthetic_locations.jsonl", "id", ("synthetic_location",), since=SINCE,
             reader=synthetic_locations),
     Dataset("synthetic_checks", "synthetic_checks.jsonl", "id", ("synthetic_test", "synthetic_test_location"),
             since=SINCE, reader=synthetic_checks),
     Dataset("synthetic_runs", "synthetic_runs.jsonl", "testResultId", ("synthetic_result",), since=SINCE,
-            time_key="startTime", reader=synthetic_runs),
+            time_key="startTime", reader=synthetic_runs, per_row="synthetic_result"),
 ]

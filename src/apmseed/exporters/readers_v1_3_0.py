@@ -51,9 +51,8 @@ def application_traces(snap: Snapshot) -> Iterator[Record]:
     """Instana `Trace` (the `trace` of a `TraceResult` item, POST /analyze/traces), + `applicationId`."""
     services = {s["id"]: {k: v for k, v in s.items() if k != "applicationIds"} for s in snap.services()}
     endpoints = {e["id"]: e for e in snap.endpoints()}
-    rows = snap.conn.execute(sa.text(
-        "SELECT id, label, start_ms, duration_ms, erroneous, application_id, service_id, endpoint_id FROM trace"
-        f" WHERE {snap._window('start_ms')} ORDER BY id"))
+    rows = snap.stream("SELECT id, label, start_ms, duration_ms, erroneous, application_id, service_id, endpoint_id"
+                       f" FROM trace WHERE {snap._window('start_ms')} ORDER BY id")
     for r in rows:
         item: Record = {"id": r.id, "label": r.label, "startTime": r.start_ms, "duration": r.duration_ms,
                         "erroneous": r.erroneous, "service": services[r.service_id]}
@@ -69,10 +68,9 @@ def calls(snap: Snapshot) -> Iterator[Record]:
     of the traces that start in the window, inside the window."""
     services = {r.id: r for r in snap.conn.execute(sa.text("SELECT id, label, technologies FROM service"))}
     endpoints = {r.id: r for r in snap.conn.execute(sa.text("SELECT id, label, type FROM endpoint"))}
-    rows = snap.conn.execute(sa.text(
-        "SELECT c.* FROM call c JOIN trace t ON t.id = c.trace_id"
-        f" WHERE {snap._window('t.start_ms')} AND {snap._window('c.start_ms')}"
-        " ORDER BY c.trace_id, c.start_ms, c.id")).mappings()
+    rows = snap.stream("SELECT c.* FROM call c JOIN trace t ON t.id = c.trace_id"
+                       f" WHERE {snap._window('t.start_ms')} AND {snap._window('c.start_ms')}"
+                       " ORDER BY c.trace_id, c.start_ms, c.id", mappings=True)
     for r in rows:
         svc = services[r["dst_service_id"]]
         destination: Record = {"service": {"id": svc.id, "label": svc.label}}
@@ -182,8 +180,8 @@ DATASETS: list[Dataset] = [
     Dataset("releases", "releases.jsonl", "id", ("release", "release_application", "release_service"),
             since="1.3.0", time_key="start", reader=releases),
     Dataset("application_traces", "application_traces.jsonl", "id", ("trace",), since="1.3.0",
-            time_key="startTime", reader=application_traces),
-    Dataset("calls", "calls.jsonl", "id", ("call",), since="1.3.0", time_key="timestamp", reader=calls),
+            time_key="startTime", reader=application_traces, per_row="trace"),
+    Dataset("calls", "calls.jsonl", "id", ("call",), since="1.3.0", time_key="timestamp", reader=calls, per_row="call"),
     Dataset("events", "events.jsonl", "eventId",
             ("change_event", "incident", "incident_event", "event_metric", "release_issue"), since="1.3.0",
             time_key="start", reader=events),

@@ -128,10 +128,10 @@ def api_tokens(snap: Snapshot) -> Iterator[Record]:
 
 def _log_entries(snap: Snapshot, table: str, targets: bool) -> Iterator[Record]:
     target_sql = "".join(f", {sql} AS {column}_label" for column, (_, sql) in AUDIT_TARGETS.items()) if targets else ""
-    rows = _rows(snap, f"SELECT e.*, u.full_name, u.email, t.name token_name{target_sql} FROM {table} e"
+    rows = snap.stream(f"SELECT e.*, u.full_name, u.email, t.name token_name{target_sql} FROM {table} e"
                        " LEFT JOIN user_account u ON u.id = e.actor_user_id"
                        " LEFT JOIN api_token t ON t.internal_id = e.actor_token_id"
-                       f" WHERE {snap._window('e.timestamp_ms')} ORDER BY e.timestamp_ms, e.id")
+                       f" WHERE {snap._window('e.timestamp_ms')} ORDER BY e.timestamp_ms, e.id", mappings=True)
     for r in rows:
         if r["actor_type"] == "USER":
             actor = {"id": r["actor_user_id"], "name": r["full_name"], "type": "USER", "email": r["email"]}
@@ -271,7 +271,7 @@ DATASETS: list[Dataset] = [
     Dataset("custom_dashboards", "custom_dashboards.jsonl", "id", ("custom_dashboard",), since="1.4.0",
             reader=custom_dashboards),
     Dataset("audit_logs", "audit_logs.jsonl", "id", ("audit_log_entry",), since="1.4.0", time_key="timestamp",
-            reader=audit_logs),
+            reader=audit_logs, per_row="audit_log_entry"),
     Dataset("access_logs", "access_logs.jsonl", "id", ("access_log_entry",), since="1.4.0", time_key="timestamp",
-            reader=access_logs),
+            reader=access_logs, per_row="access_log_entry"),
 ]

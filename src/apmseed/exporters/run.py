@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from apmseed.exporters.base import Exporter, Record
 from apmseed.exporters.datasets import DATASETS, Dataset, available
-from apmseed.exporters.snapshot import open_snapshot
-from apmseed.progress import Reporter
+from apmseed.exporters.snapshot import Snapshot, open_snapshot
+from apmseed.progress import Reporter, Task
 
 
 class CountingExporter:
@@ -40,14 +41,34 @@ def run_export(engine: Engine, exporter: Exporter, reporter: Reporter, datasets:
         exporter.open({**snap.info, "export_window": (window_from, window_to)})
         ok = False
         try:
-            task = reporter.task("export", len(chosen))
+            task = reporter.task("datasets", len(chosen), unit="datasets")
             for dataset in chosen:
-                exporter.export(dataset, snap.records(dataset.name))
+                exporter.export(dataset, _counted(snap, dataset, reporter))
                 task.advance(1)
             ok = True
         finally:
             result = exporter.close(ok)
     return result
+
+
+def _counted(snap: Snapshot, dataset: Dataset, reporter: Reporter) -> Iterator[Record]:
+    """A big dataset's records, counted on a progress bar of their own (the ETA assumes one record per row of
+    its `per_row` table: with --from/--to it ends early)."""
+    records = snap.records(dataset.name)
+    if not reporter.enabled or dataset.per_row is None:
+        return records
+    total = snap.conn.execute(sa.text(f'SELECT count(*) FROM "{dataset.per_row}"')).scalar_one()
+    return _advancing(records, reporter.task(dataset.name, total, unit="records"), max(1, min(1_000, total // 100)))
+
+
+def _advancing(records: Iterator[Record], task: Task, every: int) -> Iterator[Record]:
+    n = 0
+    for n, record in enumerate(records, 1):
+        if n % every == 0:
+            task.advance(every)
+        yield record
+    task.advance(n % every)
+    task.done()
 
 
 __all__ = ["DATASETS", "CountingExporter", "run_export"]

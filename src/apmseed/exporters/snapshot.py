@@ -17,6 +17,8 @@ from apmseed.errors import ApmseedError
 from apmseed.exporters.base import Record
 from apmseed.seeding import dataset_info
 
+STREAM_BATCH = 2_000  # rows per fetch from a server-side cursor
+
 
 @dataclass
 class Snapshot:
@@ -28,6 +30,16 @@ class Snapshot:
     window_from: int | None = None
     window_to: int | None = None
 
+    def stream(self, sql: str, *, mappings: bool = False, **params: Any) -> Iterator[Any]:
+        """Rows (or, with `mappings`, dict-like rows) of a query that can reach millions, fetched in batches from a
+        server-side cursor in the same snapshot: memory holds one batch whatever the table's size. The cursor is
+        closed once read, or when the iterator is dropped."""
+        # options for this statement only (Connection.execution_options would change every later one)
+        result = self.conn.execute(sa.text(sql), params,
+                                   execution_options={"stream_results": True, "yield_per": STREAM_BATCH})
+        with result:
+            yield from (result.mappings() if mappings else result)
+
     def _window(self, column: str) -> str:
         parts = []
         if self.window_from is not None:
@@ -38,10 +50,9 @@ class Snapshot:
 
     # -- entities -----------------------------------------------------------------------------------
     def snapshots(self) -> Iterator[Record]:
-        rows = self.conn.execute(sa.text(
-            "SELECT snapshot_id, plugin, label, host, from_ms, to_ms, data, tags FROM snapshot"
-            " ORDER BY snapshot_id"))
-        for r in rows.mappings():
+        rows = self.stream("SELECT snapshot_id, plugin, label, host, from_ms, to_ms, data, tags FROM snapshot"
+                           " ORDER BY snapshot_id", mappings=True)
+        for r in rows:
             item = {"snapshotId": r["snapshot_id"], "plugin": r["plugin"], "label": r["label"],
                     "host": r["host"], "from": r["from_ms"], "tags": r["tags"], "data": r["data"]}
             if r["to_ms"] is not None:
@@ -66,17 +77,16 @@ class Snapshot:
                    "applicationIds": list(r.apps)}
 
     def endpoints(self) -> Iterator[Record]:
-        rows = self.conn.execute(sa.text(
-            "SELECT id, service_id, label, type, technologies, synthetic_type FROM endpoint ORDER BY id"))
+        rows = self.stream("SELECT id, service_id, label, type, technologies, synthetic_type FROM endpoint ORDER BY id")
         for r in rows:
             yield {"id": r.id, "label": r.label, "entityType": "ENDPOINT", "serviceId": r.service_id,
                    "technologies": list(r.technologies), "type": r.type, "syntheticType": r.synthetic_type,
                    "isSynthetic": r.synthetic_type != "NON_SYNTHETIC"}
 
     def issues(self) -> Iterator[Record]:
-        rows = self.conn.execute(sa.text(f"SELECT * FROM event WHERE type = 'issue' AND {self._window('start_ms')}"
-                                         " ORDER BY start_ms, event_id"))
-        for r in rows.mappings():
+        rows = self.stream(f"SELECT * FROM event WHERE type = 'issue' AND {self._window('start_ms')}"
+                           " ORDER BY start_ms, event_id", mappings=True)
+        for r in rows:
             item: Record = {"eventId": r["event_id"], "type": r["type"], "state": r["state"],
                             "severity": r["severity"], "start": r["start_ms"], "problem": r["problem"],
                             "detail": r["detail"], "fixSuggestion": r["fix_suggestion"],
@@ -99,17 +109,18 @@ class Snapshot:
     # -- metrics ------------------------------------------------------------------------------------
     def metrics_timeseries(self) -> Iterator[Record]:
         """One line per series, shaped as the item of the matching Instana metrics result
-        (ApplicationItem / ServiceItem / EndpointItem / infrastructure MetricItem)."""
-        entities = {
+        (ApplicationItem / ServiceItem / EndpointItem / infrastructure MetricItem). Infrastructure entities come
+        with their series (joined, not held: there can be 100,000s of them)."""
+        entities: dict[str, dict[Any, Record]] = {
             "APPLICATION": {a["id"]: a for a in self.applications()},
             "SERVICE": {s["id"]: {k: v for k, v in s.items() if k != "applicationIds"} for s in self.services()},
             "ENDPOINT": {e["id"]: e for e in self.endpoints()},
-            "INFRASTRUCTURE": {s["snapshotId"]: s for s in self.snapshots()},
         }
-        series = self.conn.execute(sa.text(
-            "SELECT series_id, entity_kind, coalesce(application_id, service_id, endpoint_id, snapshot_id) eid,"
-            " metric_id, aggregation, granularity_s, from_ms, to_ms FROM metric_series ORDER BY series_id"
-        )).all()
+        series = self.stream(
+            "SELECT s.series_id, s.entity_kind, coalesce(s.application_id, s.service_id, s.endpoint_id) eid,"
+            " s.snapshot_id, x.plugin, x.label, x.host, x.tags,"
+            " s.metric_id, s.aggregation, s.granularity_s, s.from_ms, s.to_ms FROM metric_series s"
+            " LEFT JOIN snapshot x ON x.snapshot_id = s.snapshot_id ORDER BY s.series_id")
         points = self._points()
         pending = next(points, None)
         for s in series:
@@ -122,18 +133,19 @@ class Snapshot:
                 values = list(map(int, values))
             # tuples, not lists: millions of small lists wake the garbage collector (orjson writes both alike)
             pairs = list(zip(ts, values, strict=True))
-            entity = entities[s.entity_kind].get(s.eid)
+            infra = s.entity_kind == "INFRASTRUCTURE"
+            entity = entities[s.entity_kind].get(s.eid) if not infra else s if s.plugin is not None else None
             if entity is None:
+                eid = s.snapshot_id if infra else s.eid
                 raise ApmseedError(
-                    f"dangling data: metric series {s.series_id} references {s.entity_kind.lower()} {s.eid!r}, "
+                    f"dangling data: metric series {s.series_id} references {s.entity_kind.lower()} {eid!r}, "
                     "which does not exist", "reseed the database with `apmseed seed --reset`")
             common = {"seriesId": s.series_id, "metricId": s.metric_id, "aggregation": s.aggregation,
                       "granularity": s.granularity_s,
                       "timeframe": {"from": s.from_ms, "to": s.to_ms, "windowSize": s.to_ms - s.from_ms}}
-            if s.entity_kind == "INFRASTRUCTURE":
-                yield {"entityType": "INFRASTRUCTURE", "snapshotId": entity["snapshotId"],
-                       "plugin": entity["plugin"], "label": entity["label"], "host": entity["host"],
-                       "from": s.from_ms, "to": s.to_ms, "tags": entity["tags"],
+            if infra:
+                yield {"entityType": "INFRASTRUCTURE", "snapshotId": s.snapshot_id, "plugin": s.plugin,
+                       "label": s.label, "host": s.host, "from": s.from_ms, "to": s.to_ms, "tags": s.tags,
                        "metrics": {s.metric_id: pairs}, **common}
             else:
                 key = f"{s.metric_id}.{s.aggregation.lower()}.{s.granularity_s}"
@@ -165,6 +177,8 @@ def open_snapshot(engine: Engine, window_from: int | None = None, window_to: int
         conn = conn.execution_options(isolation_level="REPEATABLE READ")
         with conn.begin():
             conn.execute(sa.text("SET TRANSACTION READ ONLY"))
+            # every cursor is read to the end: plan for all rows (hash joins, one sort), not the first 10 %
+            conn.execute(sa.text("SET LOCAL cursor_tuple_fraction = 1.0"))
             info = dataset_info(conn)
             if info is None:
                 raise ApmseedError("the database holds no apmseed dataset",

@@ -31,6 +31,12 @@ class Stream:
 
     columns: Sequence[str]
     chunks: Iterable[Sequence[Sequence[Any]]]
+    # how many rows to expect, for the progress bar's ETA only (a function: known only when the stream's turn
+    # comes); None: unknown
+    expected: int | Callable[[], int] | None = None
+
+    def expected_rows(self) -> int | None:
+        return self.expected() if callable(self.expected) else self.expected
 
 
 @dataclass

@@ -91,22 +91,26 @@ def fill(ctx: LayerContext) -> Rows:
         "website_metric_definition": [dict(m) for m in WEBSITE_METRICS],
         "website": web.websites,
         "website_beacon": Stream(web_f.BEACON_COLUMNS, rechunk(web.beacons(), size)),
-        "website_session": Stream(web_f.SESSION_COLUMNS, _drain(web.sessions, size)),
-        "website_metric_point": Stream(web_f.POINT_COLUMNS, rechunk(web.points(), size)),
+        "website_session": Stream(web_f.SESSION_COLUMNS, _drain(web.sessions, size),
+                                  expected=lambda: len(web.sessions)),
+        "website_metric_point": Stream(web_f.POINT_COLUMNS, rechunk(web.points(), size), expected=web.point_count),
         "website_alert_config": Later(lambda: web.alerts),
         "website_alert_config_channel": Later(lambda: web.links),
         "mobile_metric_definition": [dict(m) for m in MOBILE_METRICS],
         "mobile_app": Later(mobile.build),
         "mobile_beacon": Stream(mobile_f.BEACON_COLUMNS, rechunk(mobile.beacons(), size)),
-        "mobile_session": Stream(mobile_f.SESSION_COLUMNS, _drain(mobile.sessions, size)),
-        "mobile_metric_point": Stream(mobile_f.POINT_COLUMNS, rechunk(mobile.points(), size)),
+        "mobile_session": Stream(mobile_f.SESSION_COLUMNS, _drain(mobile.sessions, size),
+                                 expected=lambda: len(mobile.sessions)),
+        "mobile_metric_point": Stream(mobile_f.POINT_COLUMNS, rechunk(mobile.points(), size),
+                                      expected=mobile.point_count),
         "mobile_app_alert_config": Later(lambda: mobile.alerts),
         "mobile_app_alert_config_channel": Later(lambda: mobile.links),
-        "log_entry": Stream(LOG_COLUMNS, rechunk(_logs(ctx, est), size)),
+        "log_entry": Stream(LOG_COLUMNS, rechunk(_logs(ctx, est), size), expected=ctx.options.get("logs")),
         "synthetic_location": Later(synthetics.plan),
         "synthetic_test": Later(lambda: synthetics.tests),
         "synthetic_test_location": Later(lambda: synthetics.test_locations),
-        "synthetic_result": Stream(RESULT_COLUMNS, rechunk(synthetics.results(), size)),
+        "synthetic_result": Stream(RESULT_COLUMNS, rechunk(synthetics.results(), size),
+                                   expected=synthetics.result_count),
     }
 
 
@@ -211,6 +215,9 @@ class _BeaconSource:
 
     est: Estate
     derived: list[tuple[str, list[Points]]]
+
+    def point_count(self) -> int:
+        return sum(len(p.ts_ms) for _, points in self.derived for p in points)
 
     def points(self) -> Iterator[list[tuple[Any, ...]]]:
         while self.derived:
@@ -408,6 +415,12 @@ class _Synthetics:
         for link in self.test_locations:
             self.by_test[link["test_id"]].append(location_by_id[link["location_id"]])
         return locations
+
+    def result_count(self) -> int:
+        """About how many runs `results` makes (each active test, every `frequency` at each of its locations)."""
+        window = self.est.end_ms - self.est.start_ms
+        return sum(len(self.by_test[t["id"]]) * window // (t["test_frequency_min"] * 60_000)
+                   for t in self.tests if t["active"])
 
     def results(self) -> Iterator[list[tuple[Any, ...]]]:
         counter = [0]

@@ -58,8 +58,9 @@ def fill(ctx: LayerContext) -> Rows:
         "incident_event": incident_events,
         "event_metric": _event_metrics(ctx),
         # calls stream while traces are built; the trace rows (a sixth as many) wait until every call is made
-        "call": Stream(CALL_COLUMNS, rechunk(_call_chunks(builder, logged, sampling, ctx.chunk_rows), ctx.chunk_rows)),
-        "trace": Stream(TRACE_COLUMNS, _trace_chunks(builder, ctx.chunk_rows)),
+        "call": Stream(CALL_COLUMNS, rechunk(_call_chunks(builder, logged, sampling, ctx.chunk_rows), ctx.chunk_rows),
+                       expected=ctx.options.get("calls")),
+        "trace": Stream(TRACE_COLUMNS, _trace_chunks(builder, ctx.chunk_rows), expected=lambda: len(builder.traces)),
     }
 
 
