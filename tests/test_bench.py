@@ -20,8 +20,8 @@ PROFILES = ("tiny", "small")
 SECTIONS = ("# apmseed benchmarks", "## Machine", "## Reproduce", "## Summary", "## Targets", "## Results",
             "## Loading per table", "## Incidents and cascades", "## Where the time goes", "## Notes", "## Exporters")
 REALISM = ("points:plain", "points:incidents", "points:plain:seed", "points:incidents:seed")  # in this order
-STEPS = ("copy", "copy_pk", "seed", "load:metric_point", "load:call", "load:log_entry", "entities", "json_base",
-         "export", *REALISM)
+STEPS = ("copy", "copy_pk", "copy_keys", "seed", "load:metric_point", "load:call", "load:log_entry",
+         "copy:metric_point", "entities", "json_base", "export", *REALISM)
 
 
 @pytest.fixture(scope="module")
@@ -67,8 +67,9 @@ def test_a_row_per_step_with_deterministic_row_counts(ran: tuple[Result, dict[st
         assert set(steps) == set(STEPS)
         assert all(s["error"] is None for s in steps.values()), steps
         assert summary["profiles"][name]["counts"] == counts
-        for key in ("copy", "copy_pk", "load:metric_point"):
+        for key in ("copy", "copy_pk", "copy_keys", "load:metric_point", "copy:metric_point"):
             assert steps[key]["rows"] == profile.points == counts["metric_point"]
+            assert steps[key]["baseline"] == "copy", key
         assert steps["load:call"]["rows"] == counts["call"]
         assert steps["load:log_entry"]["rows"] == counts["log_entry"]
         assert steps["seed"]["rows"] == steps["json_base"]["rows"] == sum(counts.values())
@@ -97,6 +98,9 @@ def test_profiles_side_by_side(ran: tuple[Result, dict[str, Any], str]) -> None:
             "metric points load, rows/s (ratio to raw COPY)", "calls load, rows/s (ratio to raw COPY)",
             "logs load, rows/s (ratio to raw COPY)", "entity rows through factories, rows/s",
             "export jsonl, rows/s (ratio to row_to_json)",
+            "raw COPY + PK + FK: PostgreSQL's own constrained load (rows/s, ratio to raw COPY)",
+            "metric points load / PostgreSQL's own constrained load",
+            "metric points COPY alone, generation overlapped, keys after, rows/s (ratio to raw COPY)",
             "1.0.0 seed without a scenario: metric points / point phase, points/s",
             "1.0.0 seed with incidents and cascades: metric points / point phase, points/s (ratio to without)",
             "1.0.0 seed without a scenario: metric points / whole seed, points/s",
@@ -119,7 +123,11 @@ def test_every_target_is_listed_with_a_measurement(ran: tuple[Result, dict[str, 
         else:
             assert isinstance(outcome["value"], float) and isinstance(outcome["met"], bool), outcome
     per_profile = [o for o in summary["targets"] if o["profile"] in PROFILES]
-    assert len(per_profile) == 6 * len(PROFILES) + 1  # five load/export targets and step 5's each, quickstart once
+    assert len(per_profile) == 7 * len(PROFILES) + 1  # six load/export targets and step 5's each, quickstart once
+    for outcome in (o for o in per_profile if o["target"].startswith("issue 2:")):
+        steps = summary["profiles"][outcome["profile"]]["steps"]
+        ratio = steps["copy:metric_point"]["rowsPerSecond"] / steps["copy"]["rowsPerSecond"]
+        assert outcome["value"] == pytest.approx(ratio) and outcome["met"] == (ratio >= 0.5)
     realism = [o for o in summary["targets"] if o["target"] == report.REALISM_TARGET]
     assert [o["profile"] for o in realism] == list(PROFILES)
     for outcome in realism:

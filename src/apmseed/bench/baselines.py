@@ -35,14 +35,19 @@ def point_payloads(profile: Profile) -> list[bytes]:
     return payloads
 
 
-def raw_copy(srv: Server, label: str, payloads: list[bytes], add_pk: bool) -> tuple[int, float, float]:
-    """CREATE TABLE + COPY (+ ADD PRIMARY KEY) + COMMIT in one transaction, like seed; returns (rows, seconds
-    from COPY start to commit, seconds of the ADD PRIMARY KEY)."""
+def raw_copy(srv: Server, label: str, payloads: list[bytes], add_pk: bool, add_fk: bool = False
+             ) -> tuple[int, float, float]:
+    """CREATE TABLE + COPY (+ ADD PRIMARY KEY (+ ADD FOREIGN KEY to a table of the series ids)) + COMMIT in one
+    transaction, like seed; returns (rows, seconds from COPY start to commit, seconds of the keys)."""
     with srv.database(label) as url:
         engine = db.create_engine(url)
         try:
             with db.connect(engine) as conn:
                 conn.execute(sa.text("SET maintenance_work_mem = '256MB'"))  # what load_world sets
+                if add_fk:  # the referenced series, committed before the timing starts
+                    conn.execute(sa.text("CREATE TABLE metric_series (series_id int4 PRIMARY KEY)"))
+                    conn.execute(sa.text("INSERT INTO metric_series SELECT unnest(CAST(:ids AS int4[]))"),
+                                 {"ids": _series_ids(payloads)})
                 conn.commit()
                 srv.checkpoint()
                 # with the PK to come, the key columns are NOT NULL from the start, as in apmseed's schema:
@@ -50,6 +55,7 @@ def raw_copy(srv: Server, label: str, payloads: list[bytes], add_pk: bool) -> tu
                 not_null = " NOT NULL" if add_pk else ""
                 conn.execute(sa.text(f"CREATE TABLE metric_point (series_id int4{not_null}, ts_ms int8{not_null},"
                                      " value float8)"))
+
                 pg = conn.connection.driver_connection
                 start = time.perf_counter()
                 rows = 0
@@ -64,12 +70,23 @@ def raw_copy(srv: Server, label: str, payloads: list[bytes], add_pk: bool) -> tu
                 if add_pk:
                     pk_start = time.perf_counter()
                     conn.execute(sa.text("ALTER TABLE metric_point ADD PRIMARY KEY (series_id, ts_ms)"))
+                    if add_fk:
+                        conn.execute(sa.text("ALTER TABLE metric_point ADD FOREIGN KEY (series_id)"
+                                             " REFERENCES metric_series"))
                     pk_seconds = time.perf_counter() - pk_start
                 conn.commit()
                 seconds = time.perf_counter() - start
         finally:
             engine.dispose()
     return rows, seconds, pk_seconds
+
+
+def _series_ids(payloads: list[bytes]) -> list[int]:
+    ids: set[int] = set()
+    for payload in payloads:
+        rows = np.frombuffer(payload, dtype=load.POINT_DTYPE)
+        ids.update(np.unique(rows["series_id"]).astype(np.int64).tolist())
+    return sorted(ids)
 
 
 def row_to_json(url: str, tables: list[str]) -> float:

@@ -41,6 +41,9 @@ with open(sys.argv[1], "w") as fh:
 """
 
 
+POINTS_TABLE = "metric_point"
+
+
 class StepFailed(Exception):
     pass
 
@@ -187,6 +190,13 @@ def one_round(srv: Server, profile: Profile, payloads: list[bytes], log: Log,
     run.steps["copy_pk"] = Step("copy_pk", "2. raw binary COPY (NOT NULL keys) + ADD PRIMARY KEY afterwards",
                                 rows, seconds, "copy")
     run.seed_phases["(baseline 2: its ADD PRIMARY KEY alone)"] = pk_seconds
+
+    log(f"[{name}] 2b. raw binary COPY + ADD PRIMARY KEY + ADD FOREIGN KEY")
+    rows, seconds, keys_seconds = baselines.raw_copy(srv, f"{name}_copy_keys", payloads, add_pk=True, add_fk=True)
+    run.steps["copy_keys"] = Step("copy_keys", "2b. raw binary COPY (NOT NULL keys) + ADD PRIMARY KEY + ADD FOREIGN "
+                                  "KEY afterwards: PostgreSQL's own load with apmseed's constraints", rows, seconds,
+                                  "copy")
+    run.seed_phases["(baseline 2b: its ADD PRIMARY KEY + ADD FOREIGN KEY alone)"] = keys_seconds
     seed_and_export(srv, run, log, keep)
     if scenario is not None:
         realism_pair(srv, run, log, scenario, reverse=round_no % 2 == 0)
@@ -296,6 +306,11 @@ def _record_seed(run: ProfileRun, seeded: dict[str, Any], wall: float, rss: floa
         seconds = info["load_seconds"]
         run.steps[f"load:{table}"] = Step(f"load:{table}", label, info["rows"], seconds or 0.0, "copy",
                                           error=None if seconds else "not measured (no COPY of it seen)")
+    points = run.tables.get(POINTS_TABLE)
+    if points and points["copy_seconds"]:
+        run.steps["copy:metric_point"] = Step(
+            "copy:metric_point", "3. seed: metric_point COPY alone (generation overlapped; keys rebuilt after it, "
+            "counted in the load above)", points["rows"], points["copy_seconds"], "copy")
     run.steps["entities"] = Step("entities", "3. seed: entity rows through the factories (world + layers + their "
                                  "COPY)", seeded["entity_rows"], seeded["entity_seconds"])
 
