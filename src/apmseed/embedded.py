@@ -8,8 +8,6 @@ import shutil
 import subprocess
 import tempfile
 import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from platformdirs import user_data_dir
@@ -45,36 +43,12 @@ def start(data_dir: Path) -> str:
     try:
         with warnings.catch_warnings():  # platformdirs warns about XDG_RUNTIME_DIR on servers
             warnings.simplefilter("ignore")
-            with _byte_order_collation():
-                server = pgserver.get_server(data_dir, cleanup_mode="stop")
+            server = pgserver.get_server(data_dir, cleanup_mode="stop")
     except Exception as exc:  # pgserver raises plain exceptions with the server log in them
         raise ApmseedError(f"the embedded PostgreSQL in {data_dir} did not start: {str(exc).splitlines()[0]}",
                            "remove the data directory or pass another --data-dir") from None
     socket_dir = server.get_uri().split("host=", 1)[1]
     return f"postgresql+psycopg://postgres@/postgres?host={socket_dir}"
-
-
-@contextmanager
-def _byte_order_collation() -> Iterator[None]:
-    """A new cluster's databases sort text in byte order (collation "C"): ids are opaque strings, and under a
-    libc locale (even C.UTF-8) every comparison goes through strcoll without abbreviated keys, which makes the
-    primary-key builds after a bulk load about three times slower. For UTF-8 text, byte order is code point
-    order: the same order as C.UTF-8 and as Python's sorted(). pgserver's initdb reads the locale from the
-    environment; the character classification (LC_CTYPE) stays what the environment says."""
-    saved = {name: os.environ.get(name) for name in ("LC_ALL", "LC_COLLATE")}
-    if saved["LC_ALL"] and "LC_CTYPE" not in os.environ:
-        os.environ["LC_CTYPE"] = saved["LC_ALL"]
-        saved["LC_CTYPE"] = None
-    os.environ.pop("LC_ALL", None)
-    os.environ["LC_COLLATE"] = "C"
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 def _socket_dir(data_dir: Path) -> Path:
@@ -94,7 +68,7 @@ def _start_with_binaries(data_dir: Path) -> str:
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         raise ApmseedError("initdb refuses to run as root", INSTALL_HINT)
     if not (pgdata / "PG_VERSION").exists():
-        subprocess.run([initdb, "-D", str(pgdata), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--lc-collate=C"],
+        subprocess.run([initdb, "-D", str(pgdata), "-U", "postgres", "--auth=trust", "-E", "UTF8"],
                        check=True, capture_output=True)
     status = subprocess.run([pg_ctl, "-D", str(pgdata), "status"], capture_output=True)
     if status.returncode != 0:
