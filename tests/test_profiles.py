@@ -100,3 +100,10 @@ def test_seed_with_scale_records_it_and_exports_validate(runner: CliRunner, data
     assert json.loads((out / "manifest.json").read_text())["options"] == summary["profile"]
     valid = run_cli(runner, "validate", out)
     assert valid.exit_code == 0, valid.output
+
+
+def test_a_profile_comes_back_from_the_options_it_stored() -> None:
+    for profile in profiles.PROFILES.values():
+        assert profiles.Profile.from_options({**profile.options(), "scenario": {"name": "x"}}) == profile
+    older = {k: v for k, v in profiles.PROFILES["tiny"].options().items() if k not in ("calls", "logs")}
+    assert (profiles.Profile.from_options(older).calls, profiles.Profile.from_options(older).logs) == (0, 0)

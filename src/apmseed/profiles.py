@@ -40,6 +40,13 @@ class Profile:
     def options(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
+    @classmethod
+    def from_options(cls, options: dict[str, Any]) -> Profile:
+        """The profile `options()` stored (the dataset options may hold more, such as the scenario); datasets
+        seeded before calls/logs existed lack them (0 stands in)."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{"calls": 0, "logs": 0, **{k: v for k, v in options.items() if k in names}})
+
 
 PROFILES: dict[str, Profile] = {
     p.name: p

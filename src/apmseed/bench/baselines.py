@@ -55,7 +55,6 @@ def raw_copy(srv: Server, label: str, payloads: list[bytes], add_pk: bool, add_f
                 not_null = " NOT NULL" if add_pk else ""
                 conn.execute(sa.text(f"CREATE TABLE metric_point (series_id int4{not_null}, ts_ms int8{not_null},"
                                      " value float8)"))
-
                 pg = conn.connection.driver_connection
                 start = time.perf_counter()
                 rows = 0
@@ -82,11 +81,8 @@ def raw_copy(srv: Server, label: str, payloads: list[bytes], add_pk: bool, add_f
 
 
 def _series_ids(payloads: list[bytes]) -> list[int]:
-    ids: set[int] = set()
-    for payload in payloads:
-        rows = np.frombuffer(payload, dtype=load.POINT_DTYPE)
-        ids.update(np.unique(rows["series_id"]).astype(np.int64).tolist())
-    return sorted(ids)
+    return np.unique(np.concatenate([np.frombuffer(p, dtype=load.POINT_DTYPE)["series_id"] for p in payloads])
+                     ).tolist()
 
 
 def row_to_json(url: str, tables: list[str]) -> float:

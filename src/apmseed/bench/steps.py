@@ -18,7 +18,7 @@ import apmseed
 from apmseed import versioning
 from apmseed.bench import END_MS, baselines
 from apmseed.bench import scenario as bench_scenario
-from apmseed.bench.child import URL_ENV
+from apmseed.bench.child import POINTS, URL_ENV
 from apmseed.bench.server import Server, stop_fallback
 from apmseed.profiles import Profile
 
@@ -39,9 +39,6 @@ with open(sys.argv[1], "w") as fh:
     json.dump({"seconds": time.perf_counter() - start, "maxrss_kib": usage.ru_maxrss,
                "returncode": os.waitstatus_to_exitcode(status)}, fh)
 """
-
-
-POINTS_TABLE = "metric_point"
 
 
 class StepFailed(Exception):
@@ -306,7 +303,7 @@ def _record_seed(run: ProfileRun, seeded: dict[str, Any], wall: float, rss: floa
         seconds = info["load_seconds"]
         run.steps[f"load:{table}"] = Step(f"load:{table}", label, info["rows"], seconds or 0.0, "copy",
                                           error=None if seconds else "not measured (no COPY of it seen)")
-    points = run.tables.get(POINTS_TABLE)
+    points = run.tables.get(POINTS)
     if points and points["copy_seconds"]:
         run.steps["copy:metric_point"] = Step(
             "copy:metric_point", "3. seed: metric_point COPY alone (generation overlapped; keys rebuilt after it, "

@@ -134,8 +134,8 @@ class Snapshot:
             # tuples, not lists: millions of small lists wake the garbage collector (orjson writes both alike)
             pairs = list(zip(ts, values, strict=True))
             infra = s.entity_kind == "INFRASTRUCTURE"
-            entity = entities[s.entity_kind].get(s.eid) if not infra else s if s.plugin is not None else None
-            if entity is None:
+            entity = None if infra else entities[s.entity_kind].get(s.eid)
+            if (s.plugin is None) if infra else (entity is None):  # the joined snapshot, or the entity, is gone
                 eid = s.snapshot_id if infra else s.eid
                 raise ApmseedError(
                     f"dangling data: metric series {s.series_id} references {s.entity_kind.lower()} {eid!r}, "

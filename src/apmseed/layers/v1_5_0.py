@@ -1,10 +1,9 @@
-"""Dataset 1.5.0: ground truth. The 1.0.0 world is planned again from the stored seed, options and scenario
-(planning is deterministic and needs no metric points), and its stories become rows: what was injected,
-where, when, and which event each affected entity raised."""
+"""Dataset 1.5.0: ground truth. The 1.0.0 world's stories become rows: what was injected, where, when, and which
+event each affected entity raised. A seed hands over the stories of the world it built; an upgrade plans the
+world again from the stored seed, options and scenario (deterministic, and no metric points are needed)."""
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 import sqlalchemy as sa
@@ -15,13 +14,6 @@ from apmseed.scenarios.plan import Story, from_options
 from apmseed.scenarios.world import build_world
 
 ENTITY_COLUMNS = ("application_id", "service_id", "endpoint_id", "snapshot_id")
-
-
-def _profile(options: dict[str, Any]) -> Profile:
-    """The profile the world was built with; datasets seeded before calls/logs existed lack them (the world
-    does not use them, so 0 stands in)."""
-    names = {f.name for f in dataclasses.fields(Profile)}
-    return Profile(**{"calls": 0, "logs": 0, **{k: v for k, v in options.items() if k in names}})
 
 
 def _entity(target: dict[str, Any] | None) -> dict[str, Any]:
@@ -41,7 +33,7 @@ def _entity(target: dict[str, Any] | None) -> dict[str, Any]:
 def fill(ctx: LayerContext) -> Rows:
     if ctx.stories is None:  # an upgrade: plan the world again (the points are not needed for that)
         scenario = from_options(ctx.options, ctx.end_ms)
-        stories = build_world(_profile(ctx.options), ctx.seed, ctx.end_ms, scenario).stories
+        stories = build_world(Profile.from_options(ctx.options), ctx.seed, ctx.end_ms, scenario).stories
     else:
         stories = ctx.stories
     releases = _releases(ctx)
